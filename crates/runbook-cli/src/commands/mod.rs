@@ -1,0 +1,4 @@
+pub mod check;
+pub mod graph;
+pub mod list;
+pub mod run;

@@ -1,0 +1,499 @@
+//! Runs steps one shell process at a time while carrying shell state between them.
+//!
+//! Each step gets a fresh `bash --noprofile --norc`. Before the step's script, the shell sources
+//! the state the previous steps left; when the script ends (normally, through `exit`, or by a
+//! terminating signal other than SIGKILL) an EXIT trap dumps the new state. See
+//! [`crate::process_bash_wrapper`] for the bash side and [`crate::process_carried_state`] for
+//! what is carried.
+//!
+//! Carried: variables a step assigned or exported (with their exported-ness, arrays included),
+//! variables it unset or un-exported, the functions it defined, and its final working directory.
+//! Not carried: shell options (`set -euo pipefail`, `shopt`), traps, aliases, bash-maintained
+//! variables (PWD, OLDPWD, SHLVL, `_`, `BASH_*`, PIPESTATUS, ...), IFS and the prompts, readonly
+//! variables, and whether a function was exported.
+//!
+//! Security: the state lives in a private directory (mode 0700, removed when the session is
+//! dropped) and holds variable values, including secrets a step put in variables. Nothing else
+//! is written anywhere. The directory is preferably on a memory file system
+//! (`$XDG_RUNTIME_DIR` or `/dev/shm`), so those values never reach a disk.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::process_bash_wrapper::{
+    ARG_COUNT_VARIABLE, ARG_VARIABLE_PREFIX, DUMP_OUT_VARIABLE, SEQUENCE_VARIABLE,
+    STATE_IN_VARIABLE, STEP_CWD_VARIABLE, WRAPPER, script_file_contents, script_file_name,
+};
+use crate::process_carried_state::{
+    COMPLETE_MARKER, CarriedState, CarriedVariable, INTERNAL_PREFIX, is_shell_internal,
+};
+use crate::process_declare_statement::is_shell_identifier;
+use crate::process_error::ExecIoError;
+use crate::process_interrupter::Interrupter;
+use crate::process_output::OutputChunk;
+use crate::process_step_outcome::StepOutcome;
+use crate::process_step_request::{StepIo, StepRequest};
+use crate::process_waker::StepWaker;
+use crate::step_process::{StepLaunch, StepProcess, Supervision};
+
+/// Environment variables that would make bash run other code at startup or change its options.
+const SHELL_STARTUP_VARIABLES: &[&str] = &["BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS"];
+
+/// How to start step shells.
+///
+/// ```no_run
+/// # use runbook_exec::ShellConfig;
+/// let config = ShellConfig {
+///     initial_cwd: std::env::current_dir().unwrap(),
+///     base_env: std::env::vars().collect(),
+///     ..ShellConfig::default()
+/// };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellConfig {
+    /// The bash program: a path, or a name looked up on `PATH`.
+    pub shell: PathBuf,
+    /// Where the first step starts; relative paths are taken from the process's directory.
+    pub initial_cwd: PathBuf,
+    /// The environment every step shell starts with. `BASH_ENV`, `ENV`, `SHELLOPTS` and
+    /// `BASHOPTS` are left out so that nothing runs or changes behind the step's back.
+    pub base_env: Vec<(String, String)>,
+    /// How long a stopped step gets between SIGINT, SIGTERM and SIGKILL.
+    pub kill_grace: Duration,
+    /// Where to create the private state directory. By default `$XDG_RUNTIME_DIR`, else
+    /// `/dev/shm`, else the system temp directory.
+    pub state_dir_parent: Option<PathBuf>,
+}
+
+impl Default for ShellConfig {
+    fn default() -> Self {
+        ShellConfig {
+            shell: PathBuf::from("bash"),
+            initial_cwd: PathBuf::from("."),
+            base_env: Vec::new(),
+            kill_grace: Duration::from_secs(2),
+            state_dir_parent: None,
+        }
+    }
+}
+
+impl ShellConfig {
+    pub fn new(
+        shell: impl Into<PathBuf>,
+        initial_cwd: impl Into<PathBuf>,
+        base_env: Vec<(String, String)>,
+    ) -> Self {
+        ShellConfig {
+            shell: shell.into(),
+            initial_cwd: initial_cwd.into(),
+            base_env,
+            ..ShellConfig::default()
+        }
+    }
+}
+
+/// A sequence of step shells that share variables, functions and working directory.
+pub struct ShellSession {
+    shell: PathBuf,
+    base_env: Vec<(String, String)>,
+    kill_grace: Duration,
+    /// Private (0700); holds variable values. Removed on drop.
+    state_dir: tempfile::TempDir,
+    scripts_dir: PathBuf,
+    state_path: PathBuf,
+    dump_path: PathBuf,
+    carried: CarriedState,
+    variables: BTreeMap<String, CarriedVariable>,
+    /// What the state file holds; empty when there is no state file.
+    state_file_contents: Vec<u8>,
+    next_sequence: u64,
+    waker: StepWaker,
+}
+
+impl ShellSession {
+    pub fn new(config: ShellConfig) -> Result<Self, ExecIoError> {
+        if config.shell.as_os_str().is_empty() {
+            return Err(ExecIoError::InvalidConfig {
+                reason: "the shell program is empty".to_owned(),
+            });
+        }
+        let initial_cwd =
+            absolute(&config.initial_cwd).map_err(|error| ExecIoError::WorkingDirectory {
+                path: config.initial_cwd.clone(),
+                reason: error.to_string(),
+            })?;
+        check_directory(&initial_cwd, "the initial working directory")?;
+        let mut base_env = Vec::with_capacity(config.base_env.len());
+        for (name, value) in config.base_env {
+            check_env_entry(&name, &value)?;
+            if !SHELL_STARTUP_VARIABLES.contains(&name.as_str())
+                && !name.starts_with(INTERNAL_PREFIX)
+            {
+                base_env.push((name, value));
+            }
+        }
+        let waker = StepWaker::new().map_err(|source| ExecIoError::WatchChildren { source })?;
+        let state_dir = create_state_dir(config.state_dir_parent.as_deref())?;
+        let scripts_dir = state_dir.path().join("scripts");
+        fs::create_dir(&scripts_dir).map_err(|source| ExecIoError::CreateStateDir {
+            parent: state_dir.path().to_owned(),
+            source,
+        })?;
+        Ok(ShellSession {
+            shell: config.shell,
+            base_env,
+            kill_grace: config.kill_grace,
+            state_path: state_dir.path().join("state"),
+            dump_path: state_dir.path().join("dump"),
+            scripts_dir,
+            state_dir,
+            carried: CarriedState::empty(initial_cwd),
+            variables: BTreeMap::new(),
+            state_file_contents: Vec::new(),
+            next_sequence: 1,
+            waker,
+        })
+    }
+
+    /// The working directory the next step starts in.
+    pub fn cwd(&self) -> &Path {
+        self.carried.cwd()
+    }
+
+    /// Scalar variables steps assigned or exported (arrays are carried but not listed here).
+    /// Variables the steps inherited and left alone are not listed.
+    pub fn variables(&self) -> &BTreeMap<String, CarriedVariable> {
+        &self.variables
+    }
+
+    /// The private directory with the carried state. It holds variable values.
+    pub fn state_dir(&self) -> &Path {
+        self.state_dir.path()
+    }
+
+    /// Replaces the carried state, for `runbook resume`: later steps start in `cwd` and see
+    /// `variables`. Functions and arrays of the earlier run are not restored. `cwd` must be
+    /// absolute; whether it still exists is checked when the next step runs.
+    pub fn restore(
+        &mut self,
+        cwd: impl Into<PathBuf>,
+        variables: impl IntoIterator<Item = (String, CarriedVariable)>,
+    ) -> Result<(), ExecIoError> {
+        let cwd = cwd.into();
+        if !cwd.is_absolute() {
+            return Err(ExecIoError::InvalidRestore {
+                reason: format!("the working directory {} is not absolute", cwd.display()),
+            });
+        }
+        let state = CarriedState::from_variables(cwd, variables)
+            .map_err(|reason| ExecIoError::InvalidRestore { reason })?;
+        self.adopt(state)
+    }
+
+    /// Runs one step and waits for it, streaming captured output to `on_output` as it arrives.
+    ///
+    /// Blocks the calling thread. A step that fails, times out or is interrupted is an `Ok`
+    /// outcome; errors mean the step could not be run or its state could not be kept.
+    pub fn run(
+        &mut self,
+        request: StepRequest,
+        interrupter: &Interrupter,
+        on_output: &mut dyn FnMut(OutputChunk),
+    ) -> Result<StepOutcome, ExecIoError> {
+        for (name, value) in &request.env {
+            check_step_env_entry(name, value)?;
+        }
+        for (index, argument) in request.positional_args.iter().enumerate() {
+            if argument.contains('\0') {
+                return Err(ExecIoError::InvalidArgument {
+                    index: index + 1,
+                    reason: "it contains a NUL byte".to_owned(),
+                });
+            }
+        }
+        let (start_dir, what) = match &request.cwd {
+            Some(dir) => (self.carried.cwd().join(dir), "the step's working directory"),
+            None => (
+                self.carried.cwd().to_owned(),
+                "the working directory carried from the previous steps",
+            ),
+        };
+        check_directory(&start_dir, what)?;
+
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        let file_name = script_file_name(&request.label);
+        let script_path = self.scripts_dir.join(&file_name);
+        // Overwritten when a step with the same label runs again; removed with the directory.
+        fs::write(&script_path, script_file_contents(&request.script)).map_err(|source| {
+            ExecIoError::WriteScript {
+                path: script_path.clone(),
+                source,
+            }
+        })?;
+
+        let control_env = self.control_environment(&start_dir, sequence, &request);
+        let supervision = Supervision {
+            timeout: request.timeout,
+            kill_grace: self.kill_grace,
+            capture_stdout: request.capture_stdout && request.io == StepIo::Captured,
+        };
+        let launch = StepLaunch {
+            shell: &self.shell,
+            args: &["--noprofile", "--norc", "-c", WRAPPER, &file_name],
+            start_dir: &self.scripts_dir,
+            inherited_env: [&self.base_env, &request.env],
+            control_env: &control_env,
+            io: request.io,
+        };
+        let finished = StepProcess::spawn(&launch)?.supervise(
+            &supervision,
+            &self.waker,
+            interrupter,
+            on_output,
+        )?;
+
+        // Later entries win, as they do for the spawned process.
+        let inherited: HashMap<&str, &str> = self
+            .base_env
+            .iter()
+            .chain(&request.env)
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let dumped = self.read_dump(sequence, &inherited, request.cwd.is_none())?;
+        let state_updated = match dumped {
+            Some(state) => {
+                self.adopt(state)?;
+                true
+            }
+            None => false,
+        };
+        Ok(StepOutcome {
+            status: finished.status,
+            duration: finished.duration,
+            stdout: finished
+                .stdout
+                .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned()),
+            stdout_truncated: finished.stdout_truncated,
+            state_updated,
+        })
+    }
+
+    /// The wrapper's own variables (see [`crate::process_bash_wrapper`]).
+    fn control_environment(
+        &self,
+        start_dir: &Path,
+        sequence: u64,
+        request: &StepRequest,
+    ) -> Vec<(OsString, OsString)> {
+        let mut environment: Vec<(OsString, OsString)> =
+            Vec::with_capacity(5 + request.positional_args.len());
+        let state_in = if !self.state_file_contents.is_empty() {
+            self.state_path.clone().into_os_string()
+        } else {
+            OsString::new()
+        };
+        environment.push((STATE_IN_VARIABLE.into(), state_in));
+        environment.push((
+            DUMP_OUT_VARIABLE.into(),
+            self.dump_path.clone().into_os_string(),
+        ));
+        environment.push((SEQUENCE_VARIABLE.into(), sequence.to_string().into()));
+        environment.push((STEP_CWD_VARIABLE.into(), start_dir.as_os_str().to_owned()));
+        environment.push((
+            ARG_COUNT_VARIABLE.into(),
+            request.positional_args.len().to_string().into(),
+        ));
+        for (index, argument) in request.positional_args.iter().enumerate() {
+            environment.push((
+                format!("{ARG_VARIABLE_PREFIX}{}", index + 1).into(),
+                argument.into(),
+            ));
+        }
+        environment
+    }
+
+    /// The state the step's shell dumped, if it finished dumping. A step that ran in
+    /// a directory of its own (`StepRequest::cwd`) leaves the carried working directory alone.
+    ///
+    /// The dump is left in place: the next step's shell overwrites it, and the sequence number
+    /// in its completion marker keeps a stale dump from ever being taken for a newer one.
+    ///
+    /// `None` when the shell did not finish dumping (killed, `exec`ed, or its own EXIT trap
+    /// replaced ours): the previous state then stays.
+    fn read_dump(
+        &self,
+        sequence: u64,
+        inherited: &HashMap<&str, &str>,
+        carry_cwd: bool,
+    ) -> Result<Option<CarriedState>, ExecIoError> {
+        let dump = match fs::read(&self.dump_path) {
+            Ok(dump) => dump,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ExecIoError::ReadState {
+                    path: self.dump_path.clone(),
+                    source,
+                });
+            }
+        };
+        let complete = dump.ends_with(format!("{COMPLETE_MARKER} {sequence}\n").as_bytes());
+        let state = complete
+            .then(|| CarriedState::from_dump(&dump, sequence, inherited, &self.carried))
+            .transpose()
+            .map_err(|reason| ExecIoError::MalformedStateDump {
+                path: self.dump_path.clone(),
+                reason,
+            });
+        Ok(state?.map(|state| {
+            if carry_cwd {
+                state
+            } else {
+                state.with_cwd(self.carried.cwd().to_owned())
+            }
+        }))
+    }
+
+    /// Makes `state` the carried state, writing its script atomically (temp file + rename) so a
+    /// crash never leaves a half-written state behind.
+    fn adopt(&mut self, state: CarriedState) -> Result<(), ExecIoError> {
+        let write_error = |source| ExecIoError::WriteState {
+            path: self.state_path.clone(),
+            source,
+        };
+        if !state.has_script() {
+            if !self.state_file_contents.is_empty() {
+                remove_if_present(&self.state_path).map_err(write_error)?;
+                self.state_file_contents.clear();
+            }
+        } else {
+            let contents = state.render();
+            // Most steps leave the state as it was; rewriting it would only cost time.
+            if contents != self.state_file_contents {
+                let temporary = self.state_dir.path().join("state.tmp");
+                fs::write(&temporary, &contents).map_err(write_error)?;
+                fs::rename(&temporary, &self.state_path).map_err(write_error)?;
+                self.state_file_contents = contents;
+            }
+        }
+        self.variables = state.variables();
+        self.carried = state;
+        Ok(())
+    }
+}
+
+/// Lists variable names only: values may be secrets.
+impl std::fmt::Debug for ShellSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShellSession")
+            .field("shell", &self.shell)
+            .field("cwd", &self.carried.cwd())
+            .field("state_dir", &self.state_dir.path())
+            .field("variables", &self.variables.keys().collect::<Vec<_>>())
+            .field("next_sequence", &self.next_sequence)
+            .finish_non_exhaustive()
+    }
+}
+
+fn create_state_dir(parent: Option<&Path>) -> Result<tempfile::TempDir, ExecIoError> {
+    let candidates: Vec<PathBuf> = match parent {
+        Some(parent) => vec![parent.to_owned()],
+        None => std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain([PathBuf::from("/dev/shm"), std::env::temp_dir()])
+            .collect(),
+    };
+    let mut last_error = None;
+    for candidate in candidates {
+        let created = tempfile::Builder::new()
+            .prefix("runbook-shell-")
+            .permissions(fs::Permissions::from_mode(0o700))
+            .tempdir_in(&candidate)
+            // The umask can only remove bits, but make sure nobody else can enter.
+            .and_then(|dir| {
+                fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).map(|()| dir)
+            });
+        match created {
+            Ok(dir) => return Ok(dir),
+            Err(source) => last_error = Some((candidate, source)),
+        }
+    }
+    let (parent, source) = last_error.unwrap_or_else(|| {
+        (
+            PathBuf::new(),
+            io::Error::new(io::ErrorKind::NotFound, "no candidate directory"),
+        )
+    });
+    Err(ExecIoError::CreateStateDir { parent, source })
+}
+
+fn absolute(path: &Path) -> io::Result<PathBuf> {
+    if path.is_absolute() {
+        Ok(path.to_owned())
+    } else {
+        Ok(std::env::current_dir()?.join(path))
+    }
+}
+
+fn check_directory(path: &Path, what: &str) -> Result<(), ExecIoError> {
+    let reason = match fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => return Ok(()),
+        Ok(_) => format!("{what} is not a directory"),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            format!("{what} does not exist (an earlier step may have removed it)")
+        }
+        Err(error) => format!("{what} is not accessible: {error}"),
+    };
+    Err(ExecIoError::WorkingDirectory {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
+fn check_env_entry(name: &str, value: &str) -> Result<(), ExecIoError> {
+    let reason = if name.is_empty() {
+        "the name is empty"
+    } else if name.contains('=') {
+        "the name contains `=`"
+    } else if name.contains('\0') {
+        "the name contains a NUL byte"
+    } else if value.contains('\0') {
+        "the value contains a NUL byte"
+    } else {
+        return Ok(());
+    };
+    Err(ExecIoError::InvalidEnvironment {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
+fn check_step_env_entry(name: &str, value: &str) -> Result<(), ExecIoError> {
+    check_env_entry(name, value)?;
+    let reason = if !is_shell_identifier(name) {
+        "it is not a shell variable name (letters, digits and `_`, not starting with a digit)"
+    } else if SHELL_STARTUP_VARIABLES.contains(&name) {
+        "it would change how bash starts"
+    } else if is_shell_internal(name) {
+        "bash maintains it, or it is reserved for the runbook wrapper"
+    } else {
+        return Ok(());
+    };
+    Err(ExecIoError::InvalidEnvironment {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,18 @@
+//! Times the phases of parsing a generated runbook: `cargo run --release -p runbook-graph --example profile_parse`.
+use std::time::Instant;
+
+fn main() {
+    let text = runbook_graph::generate_runbook(5 * 1024 * 1024, 10_000);
+    for _ in 0..3 {
+        let start = Instant::now();
+        let source = runbook_syntax::SourceFile::new("x", text.clone());
+        let t_source = start.elapsed();
+        let start = Instant::now();
+        let document = runbook_syntax::parse("x.md", &text);
+        let t_parse = start.elapsed();
+        let start = Instant::now();
+        let graph = runbook_graph::StepGraph::build(&document);
+        let t_graph = start.elapsed();
+        println!("source index {:?}  parse {:?}  graph {:?}  steps {} lines {}", t_source, t_parse, t_graph, graph.steps.len(), source.line_count());
+    }
+}

@@ -1,0 +1,588 @@
+//! Decides what each code block is: shell to run, context to show, manual
+//! instructions, or an interactive session — and extracts the runnable script.
+//!
+//! Real runbooks are written for people, so shell-tagged blocks often hold
+//! SQL, YAML, checklists or prompts with output. Lines are only set aside
+//! when they start at the top level of the shell (see
+//! [`crate::shell_scan::scan`]), so a multi-line `psql -c "SELECT …"` stays
+//! shell while a bare `SELECT …;` becomes context.
+
+use crate::block_content::{BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script};
+use crate::known_commands::{is_known_command, is_shell_language, is_transcript_language};
+use crate::shell_scan::{self, is_identifier};
+use crate::Span;
+use regex::Regex;
+use std::sync::LazyLock;
+
+static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:\$ |[\w.-]+@[\w.-]+(?::[^\s$#]*)?\s?[$#] |\[[\w.-]+@[\w.-]+ [^\]]*\][$#] |(?:/|~)[^\s]* ?[$#] |PS [A-Z]:\\[^>]*> )",
+    )
+    .expect("valid prompt regex")
+});
+static REPL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[\w-]+=[#>] ?|>>> |(?:redis|mysql|sqlite|mongo|irb|pry|iex|ghci|scala|mariadb)[^\s>]*> ?|irb\([^)]*\)[^>]*> )")
+        .expect("valid repl regex")
+});
+static SQL_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:(?:SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|EXPLAIN|VACUUM|ANALYZE|BEGIN|COMMIT|ROLLBACK|SET|SHOW|PRAGMA|REINDEX)\b|(?i:select\s.+\sfrom\s|insert\s+into\s|delete\s+from\s|update\s+\w+\s+set\s))",
+    )
+    .expect("valid sql regex")
+});
+static YAML_KEY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:- )?[A-Za-z_][\w.-]*:(?:\s+\S.*)?$").expect("valid yaml regex"));
+static QUERY_LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(?:[a-z_][a-z0-9_]*\s*\((?:[^)]|$)|[a-z_:][a-z0-9_:]*\{[^}]*=|\{[a-z_]+=~?")"#).expect("valid promql regex")
+});
+static CRONTAB_ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[\d*/,-]+\s+){4}[\d*/,-]+)\s+\S").expect("valid crontab regex")
+});
+static NUMBERED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}[.)]\s+\S").expect("valid numbered regex"));
+static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[-*+]\s+\S").expect("valid bullet regex"));
+static CHECKLIST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[-*+]\s+)?(?:\[(?<done>[ xX])\]|(?<check>[✅✓✔☑]|âœ…|âœ“|âœ”|â˜‘)|☐|⬜|🔲|â˜)\s*(?<text>.+)$").expect("valid checklist regex")
+});
+
+/// Classifies a block from its fence language (if any) and body lines.
+pub fn classify(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
+    let lang_lower = lang.map(str::to_ascii_lowercase);
+    let lang = lang_lower.as_deref();
+    match lang {
+        Some(lang) if !is_shell_language(lang) => {
+            if lines.iter().any(|line| REPL_PROMPT.is_match(&line.text)) {
+                return session_transcript(lines, format!("`{lang}` block with interactive prompts"));
+            }
+            context(lang, format!("`{lang}` blocks are shown, never run"))
+        }
+        _ => {
+            let transcript = lang.is_some_and(is_transcript_language);
+            if transcript || lines.iter().any(|line| SHELL_PROMPT.is_match(&line.text) && !line.text.starts_with("#")) {
+                return prompted(lines, transcript);
+            }
+            if lines.iter().any(|line| REPL_PROMPT.is_match(&line.text)) {
+                return session_transcript(lines, "REPL prompts: an interactive session".to_string());
+            }
+            shell_like(lang, lines)
+        }
+    }
+}
+
+fn empty(class: BlockClass, reason: String) -> BlockContent {
+    BlockContent {
+        class,
+        reason,
+        language: None,
+        script: None,
+        foreign: Vec::new(),
+        manual_lines: Vec::new(),
+        expected_output: None,
+        session_input: Vec::new(),
+    }
+}
+
+fn context(language: &str, reason: String) -> BlockContent {
+    BlockContent { language: Some(language.to_string()), ..empty(BlockClass::Context, reason) }
+}
+
+fn session_transcript(lines: &[BodyLine], reason: String) -> BlockContent {
+    let input = lines
+        .iter()
+        .filter_map(|line| REPL_PROMPT.find(&line.text).map(|m| line.text[m.end()..].to_string()))
+        .collect();
+    BlockContent { session_input: input, ..empty(BlockClass::Session, reason) }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Region {
+    None,
+    Sql,
+    Yaml { indent: usize },
+}
+
+struct ForeignLine {
+    language: &'static str,
+    span: Span,
+}
+
+/// Decides which top-level lines of a shell block are not shell.
+struct ForeignLineDetector<'a> {
+    text: &'a str,
+    region: Region,
+    found: Vec<ForeignLine>,
+    manual: Vec<ManualLine>,
+    kept_fresh_lines: Vec<Span>,
+    tagged_shell: bool,
+}
+
+impl ForeignLineDetector<'_> {
+    fn judge(&mut self, line: Span) -> bool {
+        let raw = self.text[line.to_range()].trim_end_matches(['\n', '\r']);
+        let trimmed = raw.trim();
+        let indent = raw.len() - raw.trim_start().len();
+        match self.region {
+            Region::Sql => {
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    self.region = Region::None;
+                } else {
+                    if trimmed.ends_with(';') {
+                        self.region = Region::None;
+                    }
+                    return self.mark("sql", line);
+                }
+            }
+            Region::Yaml { indent: base } => {
+                let yamlish = YAML_KEY.is_match(trimmed) || trimmed.starts_with("- ") || trimmed == "-";
+                if trimmed.is_empty() || indent > base || (yamlish && indent == base) {
+                    return self.mark("yaml", line);
+                }
+                self.region = Region::None;
+            }
+            Region::None => {}
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            self.kept_fresh_lines.push(line);
+            return false;
+        }
+        let first_word = trimmed.split_whitespace().next().unwrap_or("");
+        if let Some(captures) = CHECKLIST.captures(trimmed) {
+            // A ✅ in a written checklist is a bullet, not a record that it was done.
+            let checked = captures.name("done").is_some_and(|m| m.as_str() != " ");
+            self.manual.push(ManualLine {
+                kind: ManualLineKind::Checklist,
+                text: captures["text"].trim().to_string(),
+                span: line_without_newline(self.text, line),
+                checked,
+            });
+            return self.mark("checklist", line);
+        }
+        if CRONTAB_ENTRY.is_match(trimmed) {
+            return self.mark("crontab", line);
+        }
+        if NUMBERED.is_match(trimmed) {
+            self.manual.push(ManualLine {
+                kind: ManualLineKind::Instruction,
+                text: trimmed.to_string(),
+                span: line_without_newline(self.text, line),
+                checked: false,
+            });
+            return self.mark("instructions", line);
+        }
+        if SQL_START.is_match(trimmed) {
+            if !trimmed.ends_with(';') {
+                self.region = Region::Sql;
+            }
+            return self.mark("sql", line);
+        }
+        if YAML_KEY.is_match(trimmed) && !is_known_command(first_word.trim_end_matches(':')) {
+            self.region = Region::Yaml { indent };
+            return self.mark("yaml", line);
+        }
+        if BULLET.is_match(trimmed) && !is_known_command(first_word) {
+            return self.mark("text", line);
+        }
+        if QUERY_LANGUAGE.is_match(trimmed) && !is_function_definition(trimmed) && !is_known_command(first_word) {
+            return self.mark("promql", line);
+        }
+        if !self.tagged_shell && !is_known_command(first_word) && contains_diagram_arrow(trimmed) {
+            return self.mark("text", line);
+        }
+        self.kept_fresh_lines.push(line);
+        false
+    }
+
+    fn mark(&mut self, language: &'static str, line: Span) -> bool {
+        match self.found.last_mut() {
+            Some(previous) if previous.language == language && previous.span.end == line.start => {
+                previous.span.end = line.end;
+            }
+            _ => self.found.push(ForeignLine { language, span: line }),
+        }
+        true
+    }
+}
+
+fn line_without_newline(text: &str, line: Span) -> Span {
+    let content = text[line.to_range()].trim_end_matches(['\n', '\r']);
+    Span::new(line.start, line.start + content.len())
+}
+
+fn is_function_definition(line: &str) -> bool {
+    static FUNCTION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:function\s+)?[\w-]+\s*\(\s*\)").expect("valid function regex"));
+    FUNCTION.is_match(line)
+}
+
+fn contains_diagram_arrow(line: &str) -> bool {
+    ["→", "←", "↓", "↑", "──", "│", "-->", "==>", "<--", "â†", "â”€", "â”‚"].iter().any(|arrow| line.contains(arrow))
+}
+
+/// Does this line start like a shell command a person would type?
+fn starts_like_shell(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let Some(mut first) = words.next() else { return false };
+    // Skip leading assignments: `FOO=1 cmd` or a bare `FOO=$(…)`.
+    while let Some(eq) = first.find('=') {
+        if !is_identifier(&first[..eq]) {
+            break;
+        }
+        match words.next() {
+            Some(next) => first = next,
+            None => return true,
+        }
+    }
+    is_known_command(first)
+        || first.starts_with("./")
+        || first.starts_with("~/")
+        || (first.starts_with('/') && first.len() > 1 && !first.starts_with("//"))
+        || first.starts_with("$(")
+        || first.starts_with('$') && first.len() > 1
+}
+
+fn shell_like(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
+    let (text, line_starts) = join_lines(lines);
+    let mut detector = ForeignLineDetector {
+        text: &text,
+        region: Region::None,
+        found: Vec::new(),
+        manual: Vec::new(),
+        kept_fresh_lines: Vec::new(),
+        tagged_shell: lang.is_some(),
+    };
+    let scan = shell_scan::scan(&text, &mut |line| detector.judge(line));
+    let to_source = |offset: usize| text_offset_to_source(lines, &line_starts, offset);
+    let foreign: Vec<ForeignSegment> = detector
+        .found
+        .iter()
+        .filter(|segment| segment.language != "checklist" && segment.language != "instructions")
+        .map(|segment| ForeignSegment {
+            language: segment.language,
+            text: text[segment.span.to_range()].trim_end().to_string(),
+            span: {
+                let content_len = text[segment.span.to_range()].trim_end().len().max(1);
+                Span::new(to_source(segment.span.start), to_source(segment.span.start + content_len - 1) + 1)
+            },
+        })
+        .collect();
+    let manual_lines: Vec<ManualLine> = detector
+        .manual
+        .iter()
+        .map(|line| ManualLine { span: Span::new(to_source(line.span.start), to_source(line.span.end)), ..line.clone() })
+        .collect();
+    let skipped: Vec<Span> = scan.skipped_lines.clone();
+    let kept = lines
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !skipped.iter().any(|span| span.start == line_starts[*index]))
+        .map(|(_, line)| (line.text.as_str(), line.offset));
+    let script = Script::from_lines(kept);
+    let code_lines = detector
+        .kept_fresh_lines
+        .iter()
+        .map(|span| text[span.to_range()].trim())
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect::<Vec<_>>();
+    let shell_like_lines = code_lines.iter().filter(|line| starts_like_shell(line)).count();
+    let foreign_summary = summarize(&detector.found);
+
+    let base = BlockContent { foreign, manual_lines, ..empty(BlockClass::Shell, String::new()) };
+    if script.is_blank() {
+        let only_checklist = !base.manual_lines.is_empty() && base.manual_lines.iter().all(|l| l.kind == ManualLineKind::Checklist);
+        if !base.manual_lines.is_empty() && (lang.is_some() || only_checklist) {
+            let kind = if base.manual_lines.iter().all(|l| l.kind == ManualLineKind::Checklist) {
+                "checklist"
+            } else {
+                "numbered instructions"
+            };
+            return BlockContent { class: BlockClass::Manual, reason: format!("{kind} inside a code fence"), ..base };
+        }
+        let language = dominant_language(&detector.found).unwrap_or("text");
+        let reason = if detector.found.is_empty() {
+            "only comments, nothing to run".to_string()
+        } else if lang.is_some() {
+            format!("tagged `{}` but the content is {foreign_summary}", lang.unwrap_or("shell"))
+        } else {
+            format!("untagged block of {foreign_summary}")
+        };
+        return BlockContent {
+            class: BlockClass::Context,
+            language: Some(language.to_string()),
+            reason,
+            ..base.with_manual_as_context()
+        };
+    }
+    if lang.is_none() && (shell_like_lines == 0 || shell_like_lines * 2 < code_lines.len()) {
+        return BlockContent {
+            class: BlockClass::Context,
+            language: Some(dominant_language(&detector.found).unwrap_or("text").to_string()),
+            reason: format!(
+                "untagged block that does not look like shell ({shell_like_lines} of {} lines start with a known command)",
+                code_lines.len()
+            ),
+            ..base.with_manual_as_context()
+        };
+    }
+    let reason = match (lang, foreign_summary.is_empty()) {
+        (Some(lang), true) => format!("`{lang}` block"),
+        (Some(lang), false) => format!("`{lang}` block; {foreign_summary} kept as context"),
+        (None, true) => format!("untagged block that looks like shell ({shell_like_lines} command lines)"),
+        (None, false) => format!("untagged block that looks like shell; {foreign_summary} kept as context"),
+    };
+    BlockContent { reason, script: Some(script), ..base }
+}
+
+impl BlockContent {
+    fn with_manual_as_context(mut self) -> Self {
+        for line in std::mem::take(&mut self.manual_lines) {
+            self.foreign.push(ForeignSegment { language: "text", text: line.text, span: line.span });
+        }
+        self
+    }
+}
+
+fn summarize(found: &[ForeignLine]) -> String {
+    let mut languages: Vec<&str> = Vec::new();
+    for line in found {
+        if !languages.contains(&line.language) {
+            languages.push(line.language);
+        }
+    }
+    languages
+        .iter()
+        .map(|language| match *language {
+            "sql" => "SQL",
+            "yaml" => "YAML",
+            "promql" => "PromQL",
+            "crontab" => "crontab entries",
+            "checklist" => "checklist lines",
+            "instructions" => "numbered instructions",
+            _ => "prose",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn dominant_language(found: &[ForeignLine]) -> Option<&'static str> {
+    let mut best: Option<(&'static str, usize)> = None;
+    for line in found {
+        let size: usize = found.iter().filter(|other| other.language == line.language).map(|l| l.span.len()).sum();
+        if best.is_none_or(|(_, best_size)| size > best_size) {
+            best = Some((line.language, size));
+        }
+    }
+    best.map(|(language, _)| language)
+}
+
+fn join_lines(lines: &[BodyLine]) -> (String, Vec<usize>) {
+    let mut text = String::new();
+    let mut starts = Vec::with_capacity(lines.len());
+    for line in lines {
+        starts.push(text.len());
+        text.push_str(&line.text);
+        text.push('\n');
+    }
+    (text, starts)
+}
+
+fn text_offset_to_source(lines: &[BodyLine], line_starts: &[usize], offset: usize) -> usize {
+    let index = match line_starts.binary_search(&offset) {
+        Ok(index) => index,
+        Err(index) => index.saturating_sub(1),
+    };
+    match lines.get(index) {
+        Some(line) => line.offset + (offset - line_starts[index]).min(line.text.len()),
+        None => lines.last().map(|line| line.offset + line.text.len()).unwrap_or(0),
+    }
+}
+
+/// A transcript: prompted lines are commands (with continuations and
+/// heredocs joined), REPL lines are session input, the rest is output.
+fn prompted(lines: &[BodyLine], transcript_language: bool) -> BlockContent {
+    let mut commands: Vec<(String, usize)> = Vec::new();
+    let mut output = Vec::new();
+    let mut session_input = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let line = &lines[index];
+        let prompt_len = SHELL_PROMPT.find(&line.text).map(|m| m.end()).or_else(|| root_prompt(&line.text, transcript_language));
+        let Some(prompt_len) = prompt_len else {
+            if let Some(m) = REPL_PROMPT.find(&line.text) {
+                session_input.push(line.text[m.end()..].to_string());
+            } else if !line.text.trim().is_empty() {
+                output.push(line.text.as_str());
+            }
+            index += 1;
+            continue;
+        };
+        let command_text = &line.text[prompt_len..];
+        let mut pieces = vec![(command_text.to_string(), line.offset + prompt_len)];
+        index += 1;
+        while needs_more(&pieces) && index < lines.len() {
+            let next = &lines[index];
+            let continuation = next.text.strip_prefix("> ").map(|rest| (rest, 2)).unwrap_or((next.text.as_str(), 0));
+            pieces.push((continuation.0.to_string(), next.offset + continuation.1));
+            index += 1;
+        }
+        commands.extend(pieces);
+    }
+    let script = Script::from_lines(commands.iter().map(|(text, offset)| (text.as_str(), *offset)));
+    let expected_output = (!output.is_empty()).then(|| output.join("\n"));
+    if script.is_blank() {
+        return BlockContent {
+            expected_output,
+            language: Some("text".to_string()),
+            ..empty(BlockClass::Context, "transcript with no commands".to_string())
+        };
+    }
+    let class = if session_input.is_empty() { BlockClass::Shell } else { BlockClass::Session };
+    let reason = match class {
+        BlockClass::Session => "prompted commands that open an interactive session, with its input".to_string(),
+        _ => "prompted commands; the other lines are expected output".to_string(),
+    };
+    BlockContent { script: Some(script), expected_output, session_input, ..empty(class, reason) }
+}
+
+/// `# cmd` as a root prompt: only in transcripts, and only before a known command.
+fn root_prompt(line: &str, transcript_language: bool) -> Option<usize> {
+    let rest = line.strip_prefix("# ")?;
+    let first = rest.split_whitespace().next()?;
+    (transcript_language || is_known_command(first)).then_some(2).filter(|_| is_known_command(first))
+}
+
+fn needs_more(pieces: &[(String, usize)]) -> bool {
+    let mut text = String::new();
+    for (piece, _) in pieces {
+        text.push_str(piece);
+        text.push('\n');
+    }
+    let trimmed = text.trim_end();
+    if trimmed.ends_with('\\') || trimmed.ends_with('|') || trimmed.ends_with("&&") || trimmed.ends_with("||") {
+        return true;
+    }
+    shell_scan::scan_all(&text).unterminated.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<BodyLine> {
+        let mut offset = 0;
+        text.lines()
+            .map(|line| {
+                let body = BodyLine { text: line.to_string(), offset };
+                offset += line.len() + 1;
+                body
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_bash_is_shell() {
+        let content = classify(Some("bash"), &lines("# check\ncurl -s http://x | jq .\n"));
+        assert_eq!(content.class, BlockClass::Shell);
+        assert_eq!(content.script.unwrap().text, "# check\ncurl -s http://x | jq .\n");
+    }
+
+    #[test]
+    fn sql_in_bash_is_context_but_quoted_sql_stays_shell() {
+        let content = classify(Some("bash"), &lines("# Check\nSELECT count(*)\nFROM t;\n"));
+        assert_eq!(content.class, BlockClass::Context);
+        assert_eq!(content.language.as_deref(), Some("sql"));
+        let content = classify(Some("bash"), &lines("psql -c \"\nSELECT 1\nFROM t;\"\n"));
+        assert_eq!(content.class, BlockClass::Shell);
+        assert!(content.foreign.is_empty());
+    }
+
+    #[test]
+    fn mixed_block_keeps_shell_and_sets_sql_aside() {
+        let content = classify(Some("bash"), &lines("kubectl top pods\n\nSELECT a\nFROM b\nLIMIT 10;\n\nredis-cli --latency\n"));
+        assert_eq!(content.class, BlockClass::Shell);
+        let script = content.script.unwrap();
+        assert!(script.text.contains("kubectl top pods") && script.text.contains("redis-cli"));
+        assert!(!script.text.contains("SELECT"));
+        assert_eq!(content.foreign[0].language, "sql");
+        assert_eq!(content.foreign[0].text, "SELECT a\nFROM b\nLIMIT 10;");
+    }
+
+    #[test]
+    fn yaml_after_a_command_is_context() {
+        let content = classify(Some("bash"), &lines("kubectl edit deploy/x\n\n# Update\nspec:\n  template:\n    cpu: 1\n"));
+        assert_eq!(content.class, BlockClass::Shell);
+        assert_eq!(content.foreign.iter().map(|f| f.language).collect::<Vec<_>>(), vec!["yaml"]);
+    }
+
+    #[test]
+    fn crontab_entries_are_context() {
+        let content = classify(Some("bash"), &lines("# Cleanup at 4 AM\n0 4 * * * /opt/cleanup.sh\n30 3 1 * * cp a b\n"));
+        assert_eq!(content.class, BlockClass::Context);
+        assert_eq!(content.language.as_deref(), Some("crontab"));
+    }
+
+    #[test]
+    fn checklist_in_fence_is_manual() {
+        let content = classify(Some("bash"), &lines("✅ Announce window\n✅ Verify backups\n"));
+        assert_eq!(content.class, BlockClass::Manual);
+        assert_eq!(content.manual_lines.len(), 2);
+        assert_eq!(content.manual_lines[1].text, "Verify backups");
+        let content = classify(None, &lines("- [ ] one\n- [x] two\n"));
+        assert_eq!(content.class, BlockClass::Manual);
+        assert!(content.manual_lines[1].checked && !content.manual_lines[0].checked);
+        assert_eq!(classify(None, &lines("1. Push\n2. Pull\n")).class, BlockClass::Context);
+    }
+
+    #[test]
+    fn untagged_blocks_need_to_look_like_shell() {
+        assert_eq!(classify(None, &lines("docker compose ps\ndocker stats\n")).class, BlockClass::Shell);
+        assert_eq!(classify(None, &lines("Alert: CRITICAL\nDuration: Immediate\n")).class, BlockClass::Context);
+        assert_eq!(classify(None, &lines("Internet\n    ↓\nNGINX Ingress\n")).class, BlockClass::Context);
+        assert_eq!(classify(None, &lines("api.example.com {\n  reverse_proxy a b\n}\n")).class, BlockClass::Context);
+        assert_eq!(classify(None, &lines("container_cpu_usage_seconds_total\n")).class, BlockClass::Context);
+    }
+
+    #[test]
+    fn transcript_lines_split_into_commands_and_output() {
+        let content = classify(
+            Some("console"),
+            &lines("$ kubectl get pods \\\n>   -n prod\nNAME READY\napi 1/1\n$ cat <<EOF > f\nhello\nEOF\n"),
+        );
+        assert_eq!(content.class, BlockClass::Shell);
+        assert_eq!(content.script.unwrap().text, "kubectl get pods \\\n  -n prod\ncat <<EOF > f\nhello\nEOF\n");
+        assert_eq!(content.expected_output.as_deref(), Some("NAME READY\napi 1/1"));
+    }
+
+    #[test]
+    fn root_prompt_then_repl_is_a_session() {
+        let content = classify(Some("console"), &lines("# psql -U postgres app\napp=# SELECT 1;\n ?column?\n"));
+        assert_eq!(content.class, BlockClass::Session);
+        assert_eq!(content.script.unwrap().text, "psql -U postgres app\n");
+        assert_eq!(content.session_input, vec!["SELECT 1;"]);
+    }
+
+    #[test]
+    fn comments_in_bash_are_not_root_prompts() {
+        let content = classify(Some("bash"), &lines("# Health check\ncurl -s http://x\n"));
+        assert_eq!(content.class, BlockClass::Shell);
+        assert!(content.expected_output.is_none());
+    }
+
+    #[test]
+    fn script_lines_map_back_to_source() {
+        let body = vec![
+            BodyLine { text: "SELECT 1;".into(), offset: 100 },
+            BodyLine { text: "echo hi".into(), offset: 120 },
+        ];
+        let content = classify(Some("bash"), &body);
+        let script = content.script.unwrap();
+        assert_eq!(script.text, "echo hi\n");
+        assert_eq!(script.source_offset(5), 125);
+        assert_eq!(content.foreign[0].span, Span::new(100, 109));
+    }
+
+    #[test]
+    fn other_languages_are_context_and_repls_are_sessions() {
+        assert_eq!(classify(Some("yaml"), &lines("a: 1\n")).class, BlockClass::Context);
+        assert_eq!(classify(Some("python"), &lines(">>> import os\n")).class, BlockClass::Session);
+        assert_eq!(classify(None, &lines("redis> GET x\n")).class, BlockClass::Session);
+    }
+}

@@ -1,0 +1,99 @@
+use crate::{BlockContent, Diagnostic, FrontMatter, SourceFile, Span, StepAttributes};
+use serde::Serialize;
+
+/// A parsed runbook. Parsing never fails: problems are in `diagnostics`.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub source: SourceFile,
+    pub front_matter: FrontMatter,
+    /// The front matter title, else the first level-1 heading.
+    pub title: Option<String>,
+    pub sections: Vec<Section>,
+    /// Everything that can become a step, in document order.
+    pub items: Vec<Item>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Document {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Titles from the outermost heading down to `section`.
+    pub fn heading_path(&self, section: Option<SectionId>) -> Vec<&str> {
+        let mut path = Vec::new();
+        let mut current = section;
+        while let Some(id) = current {
+            let Some(section) = self.sections.get(id.0) else { break };
+            path.push(section.title.as_str());
+            current = section.parent;
+        }
+        path.reverse();
+        path
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SectionId(pub usize);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub title: String,
+    pub level: u8,
+    pub span: Span,
+    pub parent: Option<SectionId>,
+    /// GitHub-style anchor, e.g. `backup--recovery`.
+    pub slug: String,
+}
+
+/// Something the operator will see as a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub section: Option<SectionId>,
+    pub span: Span,
+    /// The prose that introduces it: its list item's text, or the paragraph before it.
+    pub intro: Option<String>,
+    pub kind: ItemKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    Code(Box<CodeBlock>),
+    /// A task-list item (`- [ ] …`) or a checklist line inside a fence.
+    Task(TaskItem),
+    /// A numbered prose item with no code, kept so nothing the author wrote is lost.
+    Instruction(InstructionItem),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FenceKind {
+    Backticks,
+    Tildes,
+    Indented,
+    /// A one-line ```` ```cmd``` ```` written inline in a paragraph.
+    InlineTripleBacktick,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeBlock {
+    pub fence: FenceKind,
+    pub lang: Option<String>,
+    pub info_span: Option<Span>,
+    pub attributes: StepAttributes,
+    pub body: String,
+    pub body_span: Span,
+    pub content: BlockContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskItem {
+    pub text: String,
+    pub checked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstructionItem {
+    pub text: String,
+    pub number: Option<u64>,
+}

@@ -1,0 +1,27 @@
+//! Markdown runbooks to a [`Document`] with spans.
+//!
+//! Invariant: parsing never fails and never panics. [`parse`] returns the
+//! document plus [`Diagnostic`]s, each tied to a [`Span`].
+
+mod attributes;
+mod block_content;
+mod classify;
+mod diagnostic;
+mod document;
+mod front_matter;
+mod known_commands;
+mod parser;
+pub mod shell_scan;
+mod source_file;
+mod span;
+
+pub use attributes::{parse_duration, parse_fence_info, Confirm, Expect, FenceInfo, RawAttribute, StepAttributes, INCIDENT_MARKS, KNOWN_ATTRIBUTES};
+pub use block_content::{BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script};
+pub use classify::classify;
+pub use diagnostic::{did_you_mean, Diagnostic, Label, Severity};
+pub use document::{CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem};
+pub use front_matter::{FrontMatter, FrontMatterFormat, VarSpec};
+pub use known_commands::{is_known_command, is_shell_language, KNOWN_COMMANDS};
+pub use parser::{parse, parse_bytes, slugify};
+pub use source_file::{Location, SourceFile};
+pub use span::{Span, Spanned};

@@ -1,0 +1,688 @@
+//! Walks pulldown-cmark's event stream (with byte offsets) and builds a
+//! [`Document`]. The walk is iterative — containers live on explicit stacks —
+//! so deeply nested input cannot overflow the call stack.
+
+use crate::attributes::{parse_fence_info, StepAttributes};
+use crate::block_content::{BlockClass, BodyLine, ManualLineKind, Script};
+use crate::classify::classify;
+use crate::document::{CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem};
+use crate::front_matter::{parse_toml, parse_yaml, FrontMatter};
+use crate::known_commands::{is_known_command, is_shell_language};
+use crate::{Diagnostic, SourceFile, Span};
+use pulldown_cmark::{CodeBlockKind, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+use std::ops::Range;
+
+/// Parses runbook bytes. Invalid UTF-8 is replaced (lossily) and reported.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(name, text),
+        Err(error) => {
+            let valid_up_to = error.valid_up_to();
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let mut document = parse(name, &text);
+            let offset = text.get(..valid_up_to).map(|_| valid_up_to).unwrap_or(0);
+            let offset = offset.min(document.source.text().len());
+            let stripped_bom = usize::from(document.source.text().len() < text.len());
+            document.diagnostics.insert(
+                0,
+                Diagnostic::error(
+                    "invalid-utf8",
+                    Span::new(offset.saturating_sub(stripped_bom * 3), (offset + 1).saturating_sub(stripped_bom * 3).min(document.source.text().len())),
+                    "the file is not valid UTF-8; invalid bytes were replaced with U+FFFD",
+                )
+                .with_help("save the runbook as UTF-8"),
+            );
+            document
+        }
+    }
+}
+
+/// Parses runbook text. Never fails and never panics.
+pub fn parse(name: &str, text: &str) -> Document {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let source = SourceFile::new(name, text.to_string());
+    let mut walker = Walker::new(source.text());
+    walker.walk();
+    let Walker { sections, items, diagnostics, front_matter, first_h1, .. } = walker;
+    let title = front_matter.title.clone().or(first_h1);
+    let items = items.into_iter().flatten().collect();
+    Document { source, front_matter, title, sections, items, diagnostics }
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
+}
+
+/// A list item being read.
+struct OpenItem {
+    ordered: bool,
+    number: Option<u64>,
+    task: Option<bool>,
+    span: Span,
+    text: String,
+    nested_text: String,
+    has_code: bool,
+    link_text_len: usize,
+    /// Slot reserved in `items` so the item keeps its document position.
+    slot: usize,
+}
+
+enum Container {
+    List { ordered: bool, next_number: u64 },
+    Item(OpenItem),
+    BlockQuote,
+    Other,
+}
+
+struct OpenCode {
+    range: Range<usize>,
+    fence: FenceKind,
+    info: Option<String>,
+    lines: Vec<BodyLine>,
+    /// The last line has not seen its newline yet.
+    open_line: bool,
+}
+
+struct Walker<'a> {
+    text: &'a str,
+    sections: Vec<Section>,
+    heading_stack: Vec<(u8, SectionId)>,
+    items: Vec<Option<Item>>,
+    diagnostics: Vec<Diagnostic>,
+    front_matter: FrontMatter,
+    first_h1: Option<String>,
+    containers: Vec<Container>,
+    inline: Option<InlineText>,
+    code: Option<OpenCode>,
+    /// The last paragraph, while nothing else came after it.
+    last_paragraph: Option<(String, usize)>,
+    /// Text of a `<summary>` while inside `<details>`.
+    summary: Option<String>,
+    /// The last item pushed, while nothing else came after it (for expected-output comments).
+    last_code_slot: Option<usize>,
+    metadata: Option<(MetadataBlockKind, Range<usize>)>,
+}
+
+/// Inline text being collected for a heading, paragraph or tight list item.
+#[derive(Default)]
+struct InlineText {
+    text: String,
+    link_depth: usize,
+    link_text_len: usize,
+    only_code: Option<(String, Range<usize>)>,
+    other_content: bool,
+}
+
+impl<'a> Walker<'a> {
+    fn new(text: &'a str) -> Self {
+        Walker {
+            text,
+            sections: Vec::new(),
+            heading_stack: Vec::new(),
+            items: Vec::new(),
+            diagnostics: Vec::new(),
+            front_matter: FrontMatter::default(),
+            first_h1: None,
+            containers: Vec::new(),
+            inline: None,
+            code: None,
+            last_paragraph: None,
+            summary: None,
+            last_code_slot: None,
+            metadata: None,
+        }
+    }
+
+    fn current_section(&self) -> Option<SectionId> {
+        self.heading_stack.last().map(|(_, id)| *id)
+    }
+
+    fn innermost_item(&mut self) -> Option<&mut OpenItem> {
+        self.containers.iter_mut().rev().find_map(|container| match container {
+            Container::Item(item) => Some(item),
+            _ => None,
+        })
+    }
+
+    fn walk(&mut self) {
+        let parser = Parser::new_ext(self.text, options()).into_offset_iter();
+        for (event, range) in parser {
+            self.event(event, range);
+        }
+        // Close anything left open so every item found so far is kept.
+        while let Some(container) = self.containers.pop() {
+            if let Container::Item(item) = container {
+                self.finish_item(item);
+            }
+        }
+    }
+
+    fn event(&mut self, event: Event<'a>, range: Range<usize>) {
+        match event {
+            Event::Start(tag) => self.start(tag, range),
+            Event::End(tag) => self.end(tag, range),
+            Event::Text(text) => self.text_event(&text, range),
+            Event::Code(code) => {
+                if let Some(inline) = self.inline.as_mut() {
+                    inline.text.push('`');
+                    inline.text.push_str(&code);
+                    inline.text.push('`');
+                    if inline.link_depth > 0 {
+                        inline.link_text_len += code.len() + 2;
+                    }
+                    if inline.only_code.is_none() && !inline.other_content {
+                        inline.only_code = Some((code.to_string(), range));
+                    } else {
+                        inline.other_content = true;
+                    }
+                }
+            }
+            Event::SoftBreak => self.push_inline(" "),
+            Event::HardBreak => self.push_inline("\n"),
+            Event::TaskListMarker(checked) => {
+                if let Some(item) = self.innermost_item() {
+                    item.task = Some(checked);
+                }
+            }
+            Event::Html(html) | Event::InlineHtml(html) => self.html(&html, range),
+            Event::InlineMath(text) | Event::DisplayMath(text) => self.push_inline(&text),
+            Event::FootnoteReference(_) | Event::Rule => {}
+        }
+    }
+
+    fn push_inline(&mut self, text: &str) {
+        if let Some(inline) = self.inline.as_mut() {
+            inline.text.push_str(text);
+            if !text.trim().is_empty() {
+                inline.other_content = true;
+            }
+            if inline.link_depth > 0 {
+                inline.link_text_len += text.len();
+            }
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'a>, range: Range<usize>) {
+        match tag {
+            Tag::Heading { .. } => {
+                self.flush_item_inline();
+                self.inline = Some(InlineText::default());
+            }
+            Tag::Paragraph => {
+                self.flush_item_inline();
+                self.inline = Some(InlineText::default());
+            }
+            Tag::CodeBlock(kind) => {
+                self.flush_item_inline();
+                let (fence, info) = match kind {
+                    CodeBlockKind::Indented => (FenceKind::Indented, None),
+                    CodeBlockKind::Fenced(info) => {
+                        let first = self.text[range.start..].trim_start_matches([' ', '>']);
+                        let fence = if first.starts_with('~') { FenceKind::Tildes } else { FenceKind::Backticks };
+                        (fence, Some(info.to_string()))
+                    }
+                };
+                self.code = Some(OpenCode { range, fence, info, lines: Vec::new(), open_line: false });
+            }
+            Tag::List(first_number) => {
+                self.flush_item_inline();
+                self.last_paragraph = None;
+                self.containers.push(Container::List { ordered: first_number.is_some(), next_number: first_number.unwrap_or(1) });
+            }
+            Tag::Item => {
+                let (ordered, number) = match self.containers.last_mut() {
+                    Some(Container::List { ordered, next_number }) => {
+                        let number = ordered.then_some(*next_number);
+                        *next_number += 1;
+                        (*ordered, number)
+                    }
+                    _ => (false, None),
+                };
+                self.last_paragraph = None;
+                let slot = self.items.len();
+                self.items.push(None);
+                self.containers.push(Container::Item(OpenItem {
+                    ordered,
+                    number,
+                    task: None,
+                    span: Span::from(range),
+                    text: String::new(),
+                    nested_text: String::new(),
+                    has_code: false,
+                    link_text_len: 0,
+                    slot,
+                }));
+                self.inline = Some(InlineText::default());
+            }
+            Tag::BlockQuote(_) => {
+                self.flush_item_inline();
+                self.containers.push(Container::BlockQuote);
+            }
+            Tag::MetadataBlock(kind) => self.metadata = Some((kind, range)),
+            Tag::Link { .. } => {
+                if let Some(inline) = self.inline.as_mut() {
+                    inline.link_depth += 1;
+                }
+            }
+            Tag::Table(_) | Tag::FootnoteDefinition(_) | Tag::DefinitionList | Tag::HtmlBlock => {
+                self.flush_item_inline();
+                self.last_paragraph = None;
+                self.containers.push(Container::Other);
+            }
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd, range: Range<usize>) {
+        match tag {
+            TagEnd::Heading(level) => {
+                let inline = self.inline.take().unwrap_or_default();
+                self.heading(level as u8, inline.text.trim().to_string(), Span::from(range));
+            }
+            TagEnd::Paragraph => {
+                let inline = self.inline.take().unwrap_or_default();
+                self.paragraph(inline, range);
+            }
+            TagEnd::CodeBlock => {
+                if let Some(code) = self.code.take() {
+                    self.code_block(code);
+                }
+            }
+            TagEnd::Item => {
+                self.flush_item_inline();
+                if let Some(Container::Item(item)) = self.containers.pop() {
+                    self.finish_item(item);
+                }
+                self.inline = self.innermost_item().is_some().then(InlineText::default);
+            }
+            TagEnd::List(_) => {
+                if matches!(self.containers.last(), Some(Container::List { .. })) {
+                    self.containers.pop();
+                }
+                self.last_paragraph = None;
+                if self.innermost_item().is_some() {
+                    self.inline = Some(InlineText::default());
+                }
+            }
+            TagEnd::BlockQuote(_) => {
+                if matches!(self.containers.last(), Some(Container::BlockQuote)) {
+                    self.containers.pop();
+                }
+            }
+            TagEnd::Table | TagEnd::FootnoteDefinition | TagEnd::DefinitionList | TagEnd::HtmlBlock => {
+                if matches!(self.containers.last(), Some(Container::Other)) {
+                    self.containers.pop();
+                }
+            }
+            TagEnd::Link => {
+                if let Some(inline) = self.inline.as_mut() {
+                    inline.link_depth = inline.link_depth.saturating_sub(1);
+                }
+            }
+            TagEnd::MetadataBlock(_) => {
+                if let Some((kind, block)) = self.metadata.take() {
+                    self.metadata_block(kind, block);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn text_event(&mut self, text: &str, range: Range<usize>) {
+        if let Some(code) = self.code.as_mut() {
+            let borrowed = self.text.get(range.clone()) == Some(text);
+            let mut offset = range.start;
+            for piece in text.split_inclusive('\n') {
+                let terminated = piece.ends_with('\n');
+                let line = piece.trim_end_matches('\n').trim_end_matches('\r');
+                // pulldown-cmark may split one line over several text events (e.g. at `\r\n`).
+                match code.lines.last_mut() {
+                    Some(last) if code.open_line => last.text.push_str(line),
+                    _ => code.lines.push(BodyLine { text: line.to_string(), offset }),
+                }
+                code.open_line = !terminated;
+                if borrowed {
+                    offset += piece.len();
+                }
+            }
+            return;
+        }
+        if self.metadata.is_some() {
+            return;
+        }
+        self.push_inline(text);
+    }
+
+    fn heading(&mut self, level: u8, title: String, span: Span) {
+        while self.heading_stack.last().is_some_and(|(open, _)| *open >= level) {
+            self.heading_stack.pop();
+        }
+        let id = SectionId(self.sections.len());
+        let parent = self.current_section();
+        if level == 1 && self.first_h1.is_none() {
+            self.first_h1 = Some(title.clone());
+        }
+        let slug = slugify(&title);
+        self.sections.push(Section { title, level, span, parent, slug });
+        self.heading_stack.push((level, id));
+        self.last_paragraph = None;
+        self.last_code_slot = None;
+        self.summary = None;
+    }
+
+    fn paragraph(&mut self, inline: InlineText, range: Range<usize>) {
+        self.last_code_slot = None;
+        // A paragraph that is only ```cmd``` is a code block written inline.
+        if let Some((code, code_range)) = &inline.only_code
+            && !inline.other_content
+            && self.text[code_range.clone()].starts_with("```")
+        {
+            self.inline_code_block(code.clone(), code_range.clone());
+            return;
+        }
+        let text = inline.text.trim().to_string();
+        if let Some(item) = self.innermost_item() {
+            if !item.text.is_empty() {
+                item.text.push('\n');
+            }
+            item.text.push_str(&text);
+            item.link_text_len += inline.link_text_len;
+            return;
+        }
+        if !text.is_empty() {
+            self.last_paragraph = Some((text, range.end));
+        }
+    }
+
+    /// Moves text collected directly in a tight list item into the item.
+    fn flush_item_inline(&mut self) {
+        if self.innermost_item().is_none() {
+            return;
+        }
+        if let Some(inline) = self.inline.take() {
+            let text = inline.text.trim().to_string();
+            if let Some(item) = self.innermost_item() {
+                if !text.is_empty() {
+                    if !item.text.is_empty() {
+                        item.text.push('\n');
+                    }
+                    item.text.push_str(&text);
+                }
+                item.link_text_len += inline.link_text_len;
+            }
+        }
+    }
+
+    fn intro_for_code(&mut self) -> Option<String> {
+        let mut chain: Vec<String> = self
+            .containers
+            .iter()
+            .filter_map(|container| match container {
+                Container::Item(item) if !item.text.trim().is_empty() || !item.nested_text.is_empty() => {
+                    Some(join_text(&item.text, &item.nested_text))
+                }
+                _ => None,
+            })
+            .collect();
+        if chain.is_empty()
+            && let Some((paragraph, _)) = self.last_paragraph.take()
+        {
+            chain.push(paragraph);
+        }
+        if chain.is_empty()
+            && let Some(summary) = &self.summary
+        {
+            chain.push(summary.clone());
+        }
+        (!chain.is_empty()).then(|| chain.join(" › "))
+    }
+
+    fn mark_items_have_code(&mut self) {
+        for container in &mut self.containers {
+            if let Container::Item(item) = container {
+                item.has_code = true;
+            }
+        }
+    }
+
+    fn code_block(&mut self, code: OpenCode) {
+        let block_span = Span::from(code.range.clone());
+        let mut lines = code.lines;
+        let (info_text, info_span) = match &code.info {
+            Some(info) if !info.trim().is_empty() => {
+                let first_line_end = self.text[block_span.start..block_span.end].find('\n').map(|i| block_span.start + i).unwrap_or(block_span.end);
+                let first_line = &self.text[block_span.start..first_line_end];
+                let start = first_line.find(info.as_str()).map(|i| block_span.start + i).unwrap_or(block_span.start);
+                (Some(info.clone()), Some(Span::new(start, start + info.len())))
+            }
+            _ => (None, None),
+        };
+        if matches!(code.fence, FenceKind::Backticks | FenceKind::Tildes) {
+            self.check_fence_closed(block_span);
+        }
+        let mut lang = None;
+        let mut attributes = StepAttributes::default();
+        if let (Some(info), Some(span)) = (&info_text, info_span) {
+            let fence = parse_fence_info(info, span.start, &mut self.diagnostics);
+            attributes = StepAttributes::from_raw(&fence.attributes, &mut self.diagnostics);
+            lang = fence.lang.map(|lang| lang.value);
+            if let Some(command) = fence.command {
+                lines.insert(0, BodyLine { text: command.value, offset: command.span.start });
+                if lang.is_none() {
+                    lang = Some("sh".to_string());
+                }
+            }
+        }
+        self.push_code(code.fence, lang, info_span, attributes, lines, block_span);
+    }
+
+    fn inline_code_block(&mut self, code: String, range: Range<usize>) {
+        let code = code.trim();
+        let fence_len = self.text[range.clone()].bytes().take_while(|b| *b == b'`').count();
+        let content_offset = range.start + fence_len + self.text[range.start + fence_len..].find(code).unwrap_or(0);
+        let first_word = code.split_whitespace().next().unwrap_or("");
+        let (lang, body, body_offset) = if is_shell_language(first_word) && code.len() > first_word.len() {
+            let rest = code[first_word.len()..].trim_start();
+            (Some(first_word.to_string()), rest.to_string(), content_offset + (code.len() - rest.len()))
+        } else if is_known_command(first_word) {
+            (None, code.to_string(), content_offset)
+        } else {
+            return;
+        };
+        let lines = vec![BodyLine { text: body, offset: body_offset }];
+        self.push_code(FenceKind::InlineTripleBacktick, lang, None, StepAttributes::default(), lines, Span::from(range));
+    }
+
+    fn push_code(&mut self, fence: FenceKind, lang: Option<String>, info_span: Option<Span>, attributes: StepAttributes, lines: Vec<BodyLine>, span: Span) {
+        let intro = self.intro_for_code();
+        self.mark_items_have_code();
+        let section = self.current_section();
+        let body_span = match (lines.first(), lines.last()) {
+            (Some(first), Some(last)) => Span::new(first.offset, (last.offset + last.text.len()).max(first.offset)),
+            _ => Span::empty_at(span.end),
+        };
+        let body = lines.iter().map(|line| line.text.as_str()).collect::<Vec<_>>().join("\n");
+        let mut content = classify(lang.as_deref(), &lines);
+        if let Some(runner) = &attributes.runner {
+            // `runner=` makes any block runnable: the body goes to the runner's stdin.
+            let delimiter = unique_heredoc_delimiter(&body);
+            let mut script = Script::from_lines(std::iter::once((format!("{runner} <<'{delimiter}'").as_str(), info_span.map(|s| s.start).unwrap_or(span.start))));
+            for line in &lines {
+                script.text.push_str(&line.text);
+                script.text.push('\n');
+                script.line_offsets.push(line.offset);
+            }
+            script.text.push_str(&delimiter);
+            script.text.push('\n');
+            script.line_offsets.push(body_span.end);
+            content.class = BlockClass::Shell;
+            content.reason = format!("runner `{runner}` receives the block on stdin");
+            content.script = Some(script);
+        }
+        if lines.iter().all(|line| line.text.trim().is_empty()) {
+            self.diagnostics.push(Diagnostic::warning("empty-block", span, "empty code block").with_help("remove it, or put the command inside"));
+            return;
+        }
+        if content.class == BlockClass::Manual && attributes == StepAttributes::default() {
+            // A checklist or numbered instructions written inside a fence: one manual step per line.
+            for line in content.manual_lines {
+                let kind = match line.kind {
+                    ManualLineKind::Checklist => ItemKind::Task(TaskItem { text: line.text, checked: line.checked }),
+                    ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem { text: line.text, number: None }),
+                };
+                self.items.push(Some(Item { section, span: line.span, intro: intro.clone(), kind }));
+            }
+            self.last_code_slot = None;
+            return;
+        }
+        self.items.push(Some(Item {
+            section,
+            span,
+            intro,
+            kind: ItemKind::Code(Box::new(CodeBlock { fence, lang, info_span, attributes, body, body_span, content })),
+        }));
+        self.last_code_slot = Some(self.items.len() - 1);
+        self.last_paragraph = None;
+    }
+
+    fn check_fence_closed(&mut self, block: Span) {
+        let raw = &self.text[block.to_range()];
+        let opening = raw.trim_start_matches([' ', '>']);
+        let fence_char = opening.chars().next().unwrap_or('`');
+        let fence_len = opening.chars().take_while(|c| *c == fence_char).count();
+        let last_line = raw.trim_end().rsplit('\n').next().unwrap_or("").trim_start_matches([' ', '>', '\t']);
+        let closed = raw.trim_end().contains('\n') && last_line.chars().take_while(|c| *c == fence_char).count() >= fence_len && last_line.trim_end().chars().all(|c| c == fence_char);
+        if !closed {
+            let open_end = raw.find('\n').map(|i| block.start + i).unwrap_or(block.end);
+            self.diagnostics.push(
+                Diagnostic::error("unclosed-fence", Span::new(block.start, open_end), "this code fence is never closed")
+                    .with_help(format!("everything after it became one code block; close it with a line of {fence_len} `{fence_char}`")),
+            );
+        }
+    }
+
+    fn finish_item(&mut self, item: OpenItem) {
+        let text = join_text(&item.text, &item.nested_text);
+        let only_link = item.link_text_len > 0 && item.link_text_len + 4 >= item.text.trim().len() && item.nested_text.is_empty();
+        let section = self.current_section();
+        let kind = if item.has_code {
+            None
+        } else if let Some(checked) = item.task {
+            Some(ItemKind::Task(TaskItem { text: text.clone(), checked }))
+        } else if item.ordered && !only_link && !text.trim().is_empty() {
+            Some(ItemKind::Instruction(InstructionItem { text: text.clone(), number: item.number }))
+        } else {
+            None
+        };
+        match kind {
+            Some(kind) => {
+                if let Some(slot) = self.items.get_mut(item.slot) {
+                    *slot = Some(Item { section, span: item.span, intro: None, kind });
+                }
+            }
+            None => {
+                // Plain bullets are prose: fold them into the enclosing item's text.
+                if !item.has_code
+                    && !text.trim().is_empty()
+                    && let Some(parent) = self.innermost_item()
+                {
+                    parent.nested_text.push_str("- ");
+                    parent.nested_text.push_str(&text.replace('\n', "\n  "));
+                    parent.nested_text.push('\n');
+                }
+            }
+        }
+    }
+
+    fn html(&mut self, html: &str, range: Range<usize>) {
+        let trimmed = html.trim();
+        if let Some(start) = trimmed.find("<summary>") {
+            let rest = &trimmed[start + "<summary>".len()..];
+            let text = rest.split("</summary>").next().unwrap_or(rest);
+            self.summary = Some(strip_tags(text).trim().to_string());
+        }
+        if trimmed.starts_with("</details>") {
+            self.summary = None;
+        }
+        if trimmed.starts_with("<!--") {
+            self.expected_output_comment(range);
+        }
+    }
+
+    /// `<!-- expected output: … -->` right after a code block holds its expected output.
+    fn expected_output_comment(&mut self, range: Range<usize>) {
+        let Some(slot) = self.last_code_slot else { return };
+        let comment = &self.text[range.start..];
+        let Some(end) = comment.find("-->") else { return };
+        let body = comment[4..end].trim();
+        let lower = body.to_ascii_lowercase();
+        let Some(rest) = ["expected output:", "expected output", "expected:", "output:"].iter().find_map(|prefix| lower.starts_with(prefix).then(|| body[prefix.len()..].trim())) else {
+            return;
+        };
+        if let Some(Some(Item { kind: ItemKind::Code(code), .. })) = self.items.get_mut(slot) {
+            code.content.expected_output = Some(rest.to_string());
+        }
+        self.last_code_slot = None;
+    }
+
+    fn metadata_block(&mut self, kind: MetadataBlockKind, block: Range<usize>) {
+        let raw = &self.text[block.clone()];
+        let body_start = raw.find('\n').map(|i| i + 1).unwrap_or(raw.len());
+        let body_end = raw.trim_end().rfind('\n').map(|i| i + 1).unwrap_or(body_start).max(body_start);
+        let body = &raw[body_start..body_end];
+        let span = Span::from(block.clone());
+        self.front_matter = match kind {
+            MetadataBlockKind::PlusesStyle => parse_toml(body, block.start + body_start, span, &mut self.diagnostics),
+            MetadataBlockKind::YamlStyle => parse_yaml(body, span),
+        };
+    }
+}
+
+fn join_text(text: &str, nested: &str) -> String {
+    match (text.trim().is_empty(), nested.trim().is_empty()) {
+        (_, true) => text.trim().to_string(),
+        (true, false) => nested.trim_end().to_string(),
+        (false, false) => format!("{}\n{}", text.trim(), nested.trim_end()),
+    }
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn unique_heredoc_delimiter(body: &str) -> String {
+    let mut delimiter = "RUNBOOK_EOF".to_string();
+    while body.lines().any(|line| line.trim() == delimiter) {
+        delimiter.push('_');
+    }
+    delimiter
+}
+
+/// GitHub's heading anchor: lowercase, spaces to `-`, punctuation dropped.
+pub fn slugify(title: &str) -> String {
+    title
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}

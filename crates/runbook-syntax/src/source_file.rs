@@ -1,0 +1,96 @@
+use crate::Span;
+use serde::Serialize;
+
+/// The text of one runbook plus the index needed to turn byte offsets into
+/// `file:line:col`.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    name: String,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+/// A 1-based line and column; the column counts characters, not bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: String) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(memchr_newlines(text.as_bytes()).map(|i| i + 1))
+            .collect();
+        SourceFile { name: name.into(), text, line_starts }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// The 1-based line number containing `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(index) => index + 1,
+            Err(index) => index,
+        }
+    }
+
+    pub fn location(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map(|prefix| prefix.chars().count())
+            .unwrap_or(offset - line_start)
+            + 1;
+        Location { line, column }
+    }
+
+    /// Byte range of 1-based `line`, without its line terminator.
+    pub fn line_span(&self, line: usize) -> Span {
+        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(self.text.len());
+        let mut end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let bytes = self.text.as_bytes();
+        while end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
+        Span::new(start, end)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_one_based_and_count_characters() {
+        let file = SourceFile::new("x.md", "ab\néé x\n\nlast".to_string());
+        assert_eq!(file.location(0), Location { line: 1, column: 1 });
+        assert_eq!(file.location(3), Location { line: 2, column: 1 });
+        let x = file.text().find('x').unwrap();
+        assert_eq!(file.location(x), Location { line: 2, column: 4 });
+        assert_eq!(file.location(file.text().len()), Location { line: 4, column: 5 });
+        assert_eq!(file.slice(file.line_span(2)), "éé x");
+        assert_eq!(file.line_count(), 4);
+    }
+}

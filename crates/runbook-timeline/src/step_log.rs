@@ -1,0 +1,178 @@
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::TimelineError;
+use crate::event::StepOutput;
+use crate::state_dir::STEPS_DIR;
+
+/// Size of the output tail kept in memory and recorded in `step.output`.
+pub const OUTPUT_TAIL_BYTES: usize = 4096;
+
+/// A step's full output log, `steps/<NNN>-<step-id>.log`, plus a bounded in-memory tail for the
+/// `step.output` event. The bytes must already be redacted.
+#[derive(Debug)]
+pub struct StepLog {
+    file: BufWriter<File>,
+    path: PathBuf,
+    relative_path: String,
+    tail: VecDeque<u8>,
+    bytes: u64,
+}
+
+impl StepLog {
+    /// Creates (or, for a repeated index, appends to) the log under `run_dir/steps/`.
+    pub fn create(run_dir: &Path, index: usize, step_id: &str) -> Result<Self, TimelineError> {
+        let steps = run_dir.join(STEPS_DIR);
+        std::fs::create_dir_all(&steps)
+            .map_err(|e| TimelineError::io("create step log directory", &steps, e))?;
+        let file_name = format!("{index:03}-{}.log", file_safe(step_id));
+        let path = steps.join(&file_name);
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| TimelineError::io("create step log", &path, e))?;
+        Ok(Self {
+            file: BufWriter::new(file),
+            path,
+            relative_path: format!("{STEPS_DIR}/{file_name}"),
+            tail: VecDeque::with_capacity(OUTPUT_TAIL_BYTES),
+            bytes: 0,
+        })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), TimelineError> {
+        self.file
+            .write_all(bytes)
+            .map_err(|e| TimelineError::io("write step log", &self.path, e))?;
+        self.bytes += bytes.len() as u64;
+        let keep = &bytes[bytes.len().saturating_sub(OUTPUT_TAIL_BYTES)..];
+        let overflow = (self.tail.len() + keep.len()).saturating_sub(OUTPUT_TAIL_BYTES);
+        self.tail.drain(..overflow);
+        self.tail.extend(keep);
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Path relative to the run directory, as recorded in `step.output`.
+    pub fn relative_path(&self) -> &str {
+        &self.relative_path
+    }
+
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The last [`OUTPUT_TAIL_BYTES`] bytes written.
+    pub fn tail(&self) -> Vec<u8> {
+        self.tail.iter().copied().collect()
+    }
+
+    /// The tail as text: a character cut by the tail's start is dropped, invalid UTF-8 replaced.
+    pub fn tail_text(&self) -> String {
+        let tail = self.tail();
+        let cut = if self.bytes > tail.len() as u64 {
+            tail.iter()
+                .take(3)
+                .take_while(|&&byte| byte & 0b1100_0000 == 0b1000_0000)
+                .count()
+        } else {
+            0
+        };
+        String::from_utf8_lossy(&tail[cut..]).into_owned()
+    }
+
+    /// Flushes and fsyncs the log; returns the `step.output` data for it.
+    pub fn finish(mut self, redactions: u64) -> Result<StepOutput, TimelineError> {
+        self.file
+            .flush()
+            .map_err(|e| TimelineError::io("write step log", &self.path, e))?;
+        self.file
+            .get_ref()
+            .sync_data()
+            .map_err(|e| TimelineError::io("sync step log", &self.path, e))?;
+        Ok(StepOutput {
+            tail: self.tail_text(),
+            log: self.relative_path.clone(),
+            bytes: self.bytes,
+            redactions,
+        })
+    }
+}
+
+/// Step ids come from headings; keep file names portable and free of path separators.
+fn file_safe(step_id: &str) -> String {
+    let safe: String = step_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(80)
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    if safe.is_empty() {
+        "step".to_owned()
+    } else {
+        safe.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_full_log_and_keeps_bounded_tail() {
+        let run = tempfile::tempdir().expect("tempdir");
+        let mut log = StepLog::create(run.path(), 3, "restart api/../x").expect("create");
+        assert_eq!(log.relative_path(), "steps/003-restart-api-..-x.log");
+        let mut expected = Vec::new();
+        for i in 0..2000u32 {
+            let line = format!("line {i}\n");
+            log.write(line.as_bytes()).expect("write");
+            expected.extend_from_slice(line.as_bytes());
+        }
+        assert_eq!(log.tail().len(), OUTPUT_TAIL_BYTES);
+        assert!(expected.ends_with(&log.tail()));
+        let path = log.path().to_owned();
+        let output = log.finish(2).expect("finish");
+        assert_eq!(std::fs::read(&path).expect("read"), expected);
+        assert_eq!(output.bytes, expected.len() as u64);
+        assert_eq!(output.redactions, 2);
+        assert_eq!(output.log, "steps/003-restart-api-..-x.log");
+        assert!(output.tail.ends_with("line 1999\n"));
+    }
+
+    #[test]
+    fn tail_text_drops_character_cut_at_the_start() {
+        let run = tempfile::tempdir().expect("tempdir");
+        let mut log = StepLog::create(run.path(), 1, "unicode").expect("create");
+        // 'é' is two bytes; make the tail start on its second byte.
+        log.write("é".as_bytes()).expect("write");
+        log.write(&vec![b'a'; OUTPUT_TAIL_BYTES - 1])
+            .expect("write");
+        let text = log.tail_text();
+        assert_eq!(text.len(), OUTPUT_TAIL_BYTES - 1);
+        assert!(!text.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn invalid_utf8_output_is_kept_in_log_and_replaced_in_tail() {
+        let run = tempfile::tempdir().expect("tempdir");
+        let mut log = StepLog::create(run.path(), 2, "bin").expect("create");
+        log.write(b"ok \xff\xfe end").expect("write");
+        assert_eq!(log.tail_text(), "ok \u{FFFD}\u{FFFD} end");
+        let path = log.path().to_owned();
+        log.finish(0).expect("finish");
+        assert_eq!(std::fs::read(path).expect("read"), b"ok \xff\xfe end");
+    }
+}
