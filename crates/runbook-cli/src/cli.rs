@@ -150,6 +150,12 @@ pub struct CheckArgs {
     /// Treat warnings as errors (for CI)
     #[arg(long, value_enum)]
     pub deny: Option<Deny>,
+    /// Skip ShellCheck even when it is installed
+    #[arg(long)]
+    pub no_shellcheck: bool,
+    /// Skip the lints that start processes (`bash -n`, ShellCheck): in-process checks only
+    #[arg(long)]
+    pub fast: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

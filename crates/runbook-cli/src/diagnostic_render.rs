@@ -22,8 +22,8 @@ fn excerpt(source: &SourceFile, span: Span) -> (usize, &str, usize) {
 }
 
 pub fn render_human(source: &SourceFile, diagnostic: &Diagnostic, color: bool) -> String {
-    let location = source.location(diagnostic.span.start);
-    let origin = format!("{}:{}:{}", source.name(), location.line, location.column);
+    // annotate-snippets appends `:line:col` to the origin itself.
+    let origin = source.name().to_string();
     let (line_start, text, offset) = excerpt(source, diagnostic.span);
     let clamp = |span: Span, base: usize, len: usize| {
         let start = span.start.saturating_sub(base).min(len);
@@ -36,8 +36,7 @@ pub fn render_human(source: &SourceFile, diagnostic: &Diagnostic, color: bool) -
     let mut label_snippets = Vec::new();
     for label in &diagnostic.labels {
         let (label_line, label_text, label_offset) = excerpt(source, label.span);
-        let label_location = source.location(label.span.start);
-        label_snippets.push((label_line, label_text, label_offset, format!("{}:{}:{}", source.name(), label_location.line, label_location.column), label));
+        label_snippets.push((label_line, label_text, label_offset, source.name().to_string(), label));
     }
     for (label_line, label_text, label_offset, label_origin, label) in &label_snippets {
         snippets.push(

@@ -82,8 +82,28 @@ impl fmt::Display for TimelineWarning {
 }
 
 /// Reads a whole timeline file. See [`parse_timeline`].
+///
+/// Only regular files are read: a timeline replaced by a device or pipe (`/dev/zero`,
+/// `/dev/full`, a FIFO) would otherwise be read forever.
 pub fn read_timeline(path: &Path) -> Result<(Vec<Event>, Vec<TimelineWarning>), TimelineError> {
-    let bytes = std::fs::read(path).map_err(|e| TimelineError::io("read timeline", path, e))?;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| TimelineError::io("read timeline", path, e))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| TimelineError::io("read timeline", path, e))?;
+    if !metadata.is_file() {
+        return Err(TimelineError::io(
+            "read timeline",
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a device, pipe or directory)",
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    std::io::Read::read_to_end(&mut file, &mut bytes)
+        .map_err(|e| TimelineError::io("read timeline", path, e))?;
     Ok(parse_timeline(&bytes))
 }
 
@@ -168,4 +188,15 @@ pub fn parse_timeline(bytes: &[u8]) -> (Vec<Event>, Vec<TimelineWarning>) {
         events.push(event);
     }
     (events, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_is_refused_instead_of_read_forever() {
+        let error = read_timeline(Path::new("/dev/zero")).expect_err("not a regular file");
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+    }
 }

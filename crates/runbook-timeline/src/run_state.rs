@@ -6,6 +6,8 @@ use crate::event::{Event, EventKind, RunStarted, RunStatus, StepStarted, StepSta
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunState {
     pub started: Option<RunStarted>,
+    /// How the run ended; `None` while it has not ended, including after a `run.resumed`
+    /// that reopened a finished run.
     pub finished: Option<RunStatus>,
     /// Paused and not resumed since.
     pub paused: bool,
@@ -47,7 +49,11 @@ impl RunState {
         match &event.kind {
             EventKind::RunStarted(started) => self.started = Some(started.clone()),
             EventKind::RunPaused(_) => self.paused = true,
-            EventKind::RunResumed(_) => self.paused = false,
+            EventKind::RunResumed(_) => {
+                // A resume reopens the run, whether it was paused, crashed or finished.
+                self.paused = false;
+                self.finished = None;
+            }
             EventKind::RunFinished(finished) => self.finished = Some(finished.status),
             EventKind::InputProvided(input) => {
                 if input.secret {
@@ -135,5 +141,43 @@ impl RunState {
             .filter(|(_, status)| wanted(*status))
             .map(|(step, _)| step.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{RunFinished, RunResumed, StepCounts};
+
+    fn event(seq: u64, kind: EventKind) -> Event {
+        let ts = jiff::Timestamp::UNIX_EPOCH;
+        Event {
+            v: crate::event::SCHEMA_VERSION,
+            seq,
+            id: ulid::Ulid::new(),
+            ts,
+            recorded_at: ts,
+            actor: "alice@web1".to_owned(),
+            step: None,
+            kind,
+            supersedes: None,
+        }
+    }
+
+    #[test]
+    fn resuming_a_finished_run_reopens_it() {
+        let finished = event(
+            1,
+            RunFinished {
+                status: RunStatus::Failed,
+                counts: StepCounts::default(),
+            }
+            .into(),
+        );
+        let state = RunState::from_events(std::slice::from_ref(&finished));
+        assert_eq!(state.finished, Some(RunStatus::Failed));
+        let state = RunState::from_events(&[finished, event(2, RunResumed {}.into())]);
+        assert_eq!(state.finished, None);
+        assert!(!state.paused);
     }
 }

@@ -49,10 +49,7 @@ impl RunSummary {
         let started_event = events
             .iter()
             .find(|e| matches!(e.kind, EventKind::RunStarted(_)));
-        let finished_event = events.iter().rev().find_map(|e| match &e.kind {
-            EventKind::RunFinished(finished) => Some((e, finished.status)),
-            _ => None,
-        });
+        let finished_event = final_finish(events);
         let (runbook, title) = match started_event.map(|e| &e.kind) {
             Some(EventKind::RunStarted(start)) => {
                 (Some(start.runbook.clone()), Some(start.title.clone()))
@@ -80,6 +77,15 @@ impl RunSummary {
             problems: Vec::new(),
         }
     }
+}
+
+/// The `run.finished` that ended the run, unless a later `run.resumed` reopened it.
+fn final_finish(events: &[Event]) -> Option<(&Event, RunStatus)> {
+    events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::RunFinished(finished) => Some(Some((e, finished.status))),
+        EventKind::RunResumed(_) => Some(None),
+        _ => None,
+    })?
 }
 
 fn timestamp_of_run_id(id: &str) -> Option<Timestamp> {
@@ -169,13 +175,12 @@ pub fn find_run(state_dir: &StateDir, id_or_prefix: Option<&str>) -> Result<RunD
     }
 }
 
-/// The newest run with no `run.finished` event, if any.
+/// The newest run with no `run.finished` event (or one reopened by a later `run.resumed`), if
+/// any.
 pub fn active_run(state_dir: &StateDir) -> Result<Option<RunDir>, TimelineError> {
     for run in run_dirs(state_dir)? {
         let finished = match read_timeline(&run.timeline_path()) {
-            Ok((events, _)) => events
-                .iter()
-                .any(|e| matches!(e.kind, EventKind::RunFinished(_))),
+            Ok((events, _)) => final_finish(&events).is_some(),
             Err(TimelineError::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
@@ -188,4 +193,32 @@ pub fn active_run(state_dir: &StateDir) -> Result<Option<RunDir>, TimelineError>
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{RunFinished, RunResumed, StepCounts};
+    use crate::writer::TimelineWriter;
+
+    #[test]
+    fn a_resumed_run_is_active_until_it_finishes_again() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let state = StateDir::new(temp.path());
+        let run = state.create_run().expect("run");
+        let mut writer = TimelineWriter::open(run.timeline_path(), "alice@web1").expect("open");
+        let finished = || RunFinished {
+            status: RunStatus::Failed,
+            counts: StepCounts::default(),
+        };
+        writer.append(finished()).expect("finish");
+        assert_eq!(active_run(&state).expect("active"), None);
+        writer.append(RunResumed {}).expect("resume");
+        assert_eq!(active_run(&state).expect("active"), Some(run.clone()));
+        let summary = &list_runs(&state).expect("list")[0];
+        assert_eq!(summary.status, RunSummaryStatus::Active);
+        assert_eq!(summary.duration, None);
+        writer.append(finished()).expect("finish again");
+        assert_eq!(active_run(&state).expect("active"), None);
+    }
 }

@@ -5,6 +5,7 @@ use crate::exit_code;
 use crate::loaded_runbook::LoadedRunbook;
 use crate::usage_error;
 use rayon::prelude::*;
+use runbook_lint::{lint_many, Allowances, LintOptions, ShellcheckMode};
 use runbook_syntax::{Diagnostic, Severity};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,29 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
             Ok(file) => results.push(file),
             Err(message) => io_errors.push(message),
         }
+    }
+    let options = LintOptions {
+        shellcheck: if args.no_shellcheck || args.fast { ShellcheckMode::Off } else { ShellcheckMode::Auto },
+        shell_syntax: !args.fast,
+        ..LintOptions::default()
+    };
+    let pairs: Vec<(&runbook_syntax::Document, &runbook_graph::StepGraph)> =
+        results.iter().map(|file| (&file.runbook.document, &file.runbook.graph)).collect();
+    let reports = lint_many(&pairs, &options);
+    let mut notes: Vec<String> = Vec::new();
+    for (file, report) in results.iter_mut().zip(reports) {
+        let allowances = Allowances::new(&file.runbook.document, &file.runbook.graph);
+        file.diagnostics.retain(|diagnostic| diagnostic.is_error() || !allowances.allows(diagnostic));
+        file.diagnostics.extend(report.diagnostics);
+        file.diagnostics.sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
+        for note in report.notes {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
     }
     let deny_warnings = args.deny.is_some();
     let errors: usize = results.iter().map(|file| file.diagnostics.iter().filter(|d| d.is_error()).count()).sum();

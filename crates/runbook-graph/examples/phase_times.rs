@@ -1,0 +1,33 @@
+//! TEMPORARY (perf work): min-of-N timings of each phase.
+use pulldown_cmark::{Options, Parser};
+use std::time::{Duration, Instant};
+
+fn min_time<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..n {
+        let start = Instant::now();
+        let out = f();
+        let elapsed = start.elapsed();
+        drop(std::hint::black_box(out));
+        best = best.min(elapsed);
+    }
+    best
+}
+
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(15);
+    let text = runbook_graph::generate_runbook(5 * 1024 * 1024, 10_000);
+    let bench_opts = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
+    let our_opts = bench_opts | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    let walk = min_time(n, || Parser::new_ext(&text, bench_opts).into_offset_iter().count());
+    let walk_ours = min_time(n, || Parser::new_ext(&text, our_opts).into_offset_iter().count());
+    let source = min_time(n, || runbook_syntax::SourceFile::new("x", text.clone()));
+    let parse = min_time(n, || runbook_syntax::parse("x.md", &text));
+    let document = runbook_syntax::parse("x.md", &text);
+    let graph = min_time(n, || runbook_graph::StepGraph::build(&document));
+    let drop_doc = min_time(n, || { let d = runbook_syntax::parse("x.md", &text); let s = Instant::now(); drop(d); s.elapsed() });
+    let mut drop_graph = Duration::MAX;
+    for _ in 0..n { let g = runbook_graph::StepGraph::build(&document); let s = Instant::now(); drop(g); drop_graph = drop_graph.min(s.elapsed()); }
+    let total = min_time(n, || { let d = runbook_syntax::parse("x.md", &text); runbook_graph::StepGraph::build(&d).steps.len() });
+    println!("walk {walk:?} walk-our-options {walk_ours:?} source {source:?} parse {parse:?} graph {graph:?} drop-doc(in parse) {drop_doc:?} drop-graph {drop_graph:?} total {total:?} ratio {:.2}", total.as_secs_f64() / walk.as_secs_f64());
+}
