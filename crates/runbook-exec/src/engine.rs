@@ -438,13 +438,7 @@ impl<'a> Engine<'a> {
                     }
                     StepAction::Edit => match prompter.edit_command(&view, &command)? {
                         Some(edited) if edited != command => {
-                            let (original_shown, _) = self.redactor.redact_str(&command);
-                            let (edited_shown, _) = self.redactor.redact_str(&edited);
-                            sink.emit(&Event::StepEdited {
-                                id: id.clone(),
-                                original: original_shown,
-                                edited: edited_shown,
-                            })?;
+                            self.record_edit(&id, &command, &edited, sink)?;
                             command = edited;
                         }
                         _ => continue,
@@ -512,13 +506,7 @@ impl<'a> Engine<'a> {
                             .edit_command(&view, &command)?
                             .filter(|edited| *edited != command)
                         {
-                            let (original_shown, _) = self.redactor.redact_str(&command);
-                            let (edited_shown, _) = self.redactor.redact_str(&edited);
-                            sink.emit(&Event::StepEdited {
-                                id: id.clone(),
-                                original: original_shown,
-                                edited: edited_shown,
-                            })?;
+                            self.record_edit(&id, &command, &edited, sink)?;
                             command = edited;
                         }
                         self.states[position] = StepState::Pending;
@@ -543,6 +531,16 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+    }
+
+    /// Records an edited command next to the original (both redacted).
+    fn record_edit(&self, id: &str, original: &str, edited: &str, sink: &mut dyn EventSink) -> Result<(), Halt> {
+        sink.emit(&Event::StepEdited {
+            id: id.to_string(),
+            original: self.redactor.redact_str(original).0,
+            edited: self.redactor.redact_str(edited).0,
+        })?;
+        Ok(())
     }
 
     /// `confirm` asks y/N; destructive steps need the step id or `yes` typed.

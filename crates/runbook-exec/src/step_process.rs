@@ -431,10 +431,40 @@ impl StepProcess {
     /// group id cannot have been reused.
     fn group_alive(&self) -> bool {
         match self.io {
-            StepIo::Captured => killpg(self.pid, None).is_ok(),
+            StepIo::Captured => group_has_live_member(self.pid),
             StepIo::Terminal => false,
         }
     }
+}
+
+/// Whether a process other than a zombie is left in process group `group`.
+///
+/// `killpg(group, 0)` alone is not enough: the unreaped shell, and orphans
+/// whose new parent never reaps them (PID 1 in many containers), are
+/// zombies that keep the group "existing" although nothing runs; waiting
+/// for them would always cost the full kill grace.
+fn group_has_live_member(group: Pid) -> bool {
+    if killpg(group, None).is_err() {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the parenthesised command name: state ppid pgrp …
+        let Some(after_name) = stat.rfind(')').map(|index| &stat[index + 1..]) else { continue };
+        let mut fields = after_name.split_whitespace();
+        let state = fields.next();
+        let _parent = fields.next();
+        let process_group = fields.next().and_then(|field| field.parse::<i32>().ok());
+        if process_group == Some(group.as_raw()) && state != Some("Z") {
+            return true;
+        }
+    }
+    false
 }
 
 /// Signals the step: its whole process group when it has its own, else only the shell. Failures
