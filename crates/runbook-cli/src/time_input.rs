@@ -17,11 +17,11 @@ pub fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, String> {
     if (2..=3).contains(&parts.len()) && parts.iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit())) {
         let number = |index: usize| parts.get(index).map(|p| p.parse::<i8>().unwrap_or(-1)).unwrap_or(0);
         let (hour, minute, second) = (number(0), number(1), number(2));
-        let date = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-        let civil = date.at(hour, minute, second, 0);
         if !(0..24).contains(&hour) || !(0..60).contains(&minute) || !(0..60).contains(&second) {
             return Err(format!("`{text}` is not a valid time of day"));
         }
+        let date = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let civil = date.at(hour, minute, second, 0);
         return civil.to_zoned(jiff::tz::TimeZone::UTC).map(|zoned| zoned.timestamp()).map_err(|error| error.to_string());
     }
     Err(format!("cannot read `{text}` as a time: use RFC 3339 (2024-05-01T14:03:00Z), HH:MM (UTC today) or -15m"))

@@ -10,22 +10,21 @@ pub struct TimelineRecorder {
     run_dir: RunDir,
     writer: TimelineWriter,
     log: Option<StepLog>,
+    /// Step logs written so far in this run, across resumed sessions, so log names stay unique.
     logs_opened: usize,
-    /// Step titles and headings, by id, for step.started.
-    steps: BTreeMap<String, (String, Vec<String>)>,
     /// Non-secret carried variables last recorded, to write only changes.
     recorded_vars: BTreeMap<String, String>,
     engine_version: String,
 }
 
 impl TimelineRecorder {
-    pub fn new(run_dir: RunDir, writer: TimelineWriter, steps: BTreeMap<String, (String, Vec<String>)>) -> Self {
+    pub fn new(run_dir: RunDir, writer: TimelineWriter) -> Self {
+        let logs_opened = std::fs::read_dir(run_dir.steps_dir()).map(|entries| entries.count()).unwrap_or(0);
         TimelineRecorder {
             run_dir,
             writer,
             log: None,
-            logs_opened: 0,
-            steps,
+            logs_opened,
             recorded_vars: BTreeMap::new(),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
         }
@@ -95,12 +94,17 @@ impl EventSink for TimelineRecorder {
                 value: if *secret { None } else { value.clone() },
                 source: input_source(*source),
             })),
-            Event::StepStarted { id, command, cwd, attempt } => {
+            Event::StepStarted { id, title, heading_path, command, cwd, attempt } => {
                 self.logs_opened += 1;
                 self.log = Some(StepLog::create(self.run_dir.path(), self.logs_opened, id).map_err(sink_error)?);
-                let (title, heading_path) = self.steps.get(id).cloned().unwrap_or_default();
                 self.append(
-                    EventDraft::new(timeline::StepStarted { title, heading_path, command: command.clone(), cwd: cwd.display().to_string(), attempt: *attempt })
+                    EventDraft::new(timeline::StepStarted {
+                        title: title.clone(),
+                        heading_path: heading_path.clone(),
+                        command: command.clone(),
+                        cwd: cwd.display().to_string(),
+                        attempt: *attempt,
+                    })
                         .step(id.clone()),
                 )
             }

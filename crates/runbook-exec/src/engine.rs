@@ -805,6 +805,8 @@ impl<'a> Engine<'a> {
         for attempt in 1..=attempts {
             sink.emit(&Event::StepStarted {
                 id: step.id.clone(),
+                title: self.redactor.redact_str(&step.title).0,
+                heading_path: step.heading_path.iter().map(|heading| self.redactor.redact_str(heading).0).collect(),
                 command: display.clone(),
                 cwd: self.session.cwd().to_path_buf(),
                 attempt,

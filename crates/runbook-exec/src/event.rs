@@ -139,6 +139,9 @@ pub enum Event {
     },
     StepStarted {
         id: String,
+        /// Title and heading path, redacted (a title can be a command line).
+        title: String,
+        heading_path: Vec<String>,
         command: String,
         cwd: PathBuf,
         attempt: u32,

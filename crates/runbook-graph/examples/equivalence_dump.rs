@@ -74,8 +74,8 @@ fn main() {
     let out_path = &args[1];
     let print = args.get(2);
     let mut corpus: Vec<(String, Vec<u8>)> = Vec::new();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut stack = vec![root.clone(), root.join("../shared/seeds")];
+    let root = std::path::PathBuf::from(std::env::var("EQUIV_CORPUS").expect("EQUIV_CORPUS dir"));
+    let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         let mut entries: Vec<_> = entries.map(|e| e.expect("entry").path()).collect();
@@ -87,7 +87,7 @@ fn main() {
                     stack.push(path);
                 }
             } else if name.ends_with(".md") || name.ends_with(".txt") || name.ends_with(".hbs") {
-                corpus.push((path.display().to_string(), std::fs::read(&path).expect("readable")));
+                corpus.push((path.strip_prefix(&root).unwrap_or(&path).display().to_string(), std::fs::read(&path).expect("readable")));
             }
         }
     }

@@ -17,6 +17,20 @@ fn min_time<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(15);
     let text = runbook_graph::generate_runbook(5 * 1024 * 1024, 10_000);
+    if std::env::args().nth(2).as_deref() == Some("walk") {
+        let options = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
+        for _ in 0..n {
+            std::hint::black_box(Parser::new_ext(&text, options).into_offset_iter().count());
+        }
+        return;
+    }
+    if std::env::args().nth(2).as_deref() == Some("loop") {
+        for _ in 0..n {
+            let d = runbook_syntax::parse("x.md", &text);
+            std::hint::black_box(runbook_graph::StepGraph::build(&d).steps.len());
+        }
+        return;
+    }
     let bench_opts = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
     let our_opts = bench_opts | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
     let walk = min_time(n, || Parser::new_ext(&text, bench_opts).into_offset_iter().count());
@@ -25,9 +39,15 @@ fn main() {
     let parse = min_time(n, || runbook_syntax::parse("x.md", &text));
     let document = runbook_syntax::parse("x.md", &text);
     let graph = min_time(n, || runbook_graph::StepGraph::build(&document));
-    let drop_doc = min_time(n, || { let d = runbook_syntax::parse("x.md", &text); let s = Instant::now(); drop(d); s.elapsed() });
+    let mut drop_doc = Duration::MAX;
+    for _ in 0..n { let d = runbook_syntax::parse("x.md", &text); let s = Instant::now(); drop(d); drop_doc = drop_doc.min(s.elapsed()); }
     let mut drop_graph = Duration::MAX;
     for _ in 0..n { let g = runbook_graph::StepGraph::build(&document); let s = Instant::now(); drop(g); drop_graph = drop_graph.min(s.elapsed()); }
+    let graph_value = runbook_graph::StepGraph::build(&document);
+    let clone_doc = min_time(n, || document.clone());
+    let clone_graph = min_time(n, || graph_value.clone());
+    let clone_both_and_drop = min_time(n, || { let d = document.clone(); let g = graph_value.clone(); drop(g); drop(d); });
+    println!("floor: clone-doc {clone_doc:?} clone-graph {clone_graph:?} clone+drop both {clone_both_and_drop:?}");
     let total = min_time(n, || { let d = runbook_syntax::parse("x.md", &text); runbook_graph::StepGraph::build(&d).steps.len() });
-    println!("walk {walk:?} walk-our-options {walk_ours:?} source {source:?} parse {parse:?} graph {graph:?} drop-doc(in parse) {drop_doc:?} drop-graph {drop_graph:?} total {total:?} ratio {:.2}", total.as_secs_f64() / walk.as_secs_f64());
+    println!("walk {walk:?} walk-our-options {walk_ours:?} source {source:?} parse {parse:?} graph {graph:?} drop-doc {drop_doc:?} drop-graph {drop_graph:?} total {total:?} ratio {:.2}", total.as_secs_f64() / walk.as_secs_f64());
 }

@@ -1,9 +1,11 @@
 //! Finds the values a step needs: templates, unassigned variables and the
 //! placeholders authors leave for humans.
 
+use crate::script_offsets::ScriptOffsets;
 use crate::{Input, InputKind};
+use memchr::memmem;
 use regex::Regex;
-use runbook_syntax::shell_scan::{ShellScan, SimpleCommand};
+use runbook_syntax::shell_scan::{ShellScan, SimpleCommand, Word};
 use runbook_syntax::{FrontMatter, Script, Span};
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -30,6 +32,18 @@ static BRACE_PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{([A-Za-z][A-Za-z0-9_]*)\}").expect("valid placeholder regex"));
 static XXX_PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9_.-]*(?:xxx|XXX)[A-Za-z0-9_.-]*").expect("valid placeholder regex"));
+
+// Text the regexes above cannot match without, searched for first. Built
+// once: building a searcher costs more than searching a short script.
+static TEMPLATE_OPEN: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("{{"));
+static YOUR_UPPER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("YOUR_"));
+static YOUR_LOWER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("your"));
+static XXX_LOWER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("xxx"));
+static XXX_UPPER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("XXX"));
+
+fn contains(text: &str, finder: &memmem::Finder<'_>) -> bool {
+    finder.find(text.as_bytes()).is_some()
+}
 
 const HTML_TAGS: &[&str] = &[
     "a", "b", "body", "br", "code", "div", "em", "h1", "h2", "h3", "head", "hr", "html", "i", "li", "meta", "p", "pre",
@@ -65,21 +79,24 @@ pub fn normalize_placeholder(text: &str) -> String {
 /// Names a step assigns, in order of appearance, with the offset where each assignment happens.
 pub fn assignments(scan: &ShellScan) -> Vec<(String, usize)> {
     let mut out = Vec::new();
+    // One buffer for every command's argv.
+    let mut argv = Vec::new();
     for command in &scan.commands {
-        assignments_in(command, &mut out);
+        assignments_in(command, &mut argv, &mut out);
     }
     out.sort_by_key(|(_, offset)| *offset);
     out
 }
 
-fn assignments_in(command: &SimpleCommand, out: &mut Vec<(String, usize)>) {
+fn assignments_in<'a>(command: &'a SimpleCommand, argv: &mut Vec<&'a Word>, out: &mut Vec<(String, usize)>) {
     let words = &command.words;
     for word in words.iter().take_while(|word| word.assignment().is_some()) {
         if let Some(name) = word.assignment() {
             out.push((name.to_string(), word.span.end));
         }
     }
-    let argv: Vec<_> = command.argv().collect();
+    argv.clear();
+    argv.extend(command.argv());
     let Some(program) = argv.first() else { return };
     let rest = &argv[1..];
     match program.text.as_str() {
@@ -134,12 +151,13 @@ pub struct StepInputs {
 }
 
 /// Finds a shell step's inputs. `assigned_before` holds names assigned by
-/// earlier steps; captured names count as assigned.
-pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, assigned_before: &HashSet<String>) -> StepInputs {
+/// earlier steps; captured names count as assigned. `offsets` maps the
+/// script's spans back to the source.
+pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, assigned_before: &HashSet<String>, offsets: &ScriptOffsets) -> StepInputs {
     let mut inputs: Vec<Input> = Vec::new();
     let assigns = assignments(scan);
     let text = script.text.as_str();
-    let to_source = |span: Span| Span::new(script.source_offset(span.start), script.source_offset(span.end));
+    let to_source = |span: Span| offsets.span(span);
     let push = |inputs: &mut Vec<Input>, input: Input| match inputs.iter_mut().find(|known| known.name == input.name) {
         Some(known) => known.optional &= input.optional,
         None => inputs.push(input),
@@ -147,7 +165,9 @@ pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, ass
     let declared = |name: &str| front_matter.var(name);
     let is_secret = |name: &str| declared(name).is_some_and(|var| var.secret) || is_secret_name(name);
 
-    for capture in TEMPLATE.captures_iter(text) {
+    // Every template has `{{`; most scripts have none, so skip the regex.
+    let templates = contains(text, &TEMPLATE_OPEN).then(|| TEMPLATE.captures_iter(text));
+    for capture in templates.into_iter().flatten() {
         let whole = capture.get(0).expect("match");
         let name = &capture[1];
         push(
@@ -239,6 +259,17 @@ pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, ass
 /// Placeholder literals in `text`, skipping comments, heredoc bodies and
 /// the arguments of `echo`/`printf` (usage strings are not placeholders).
 pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
+    // Text each placeholder regex needs, checked first: most scripts have no
+    // placeholder at all, and then neither the regexes nor the exclusions run.
+    let bytes = text.as_bytes();
+    let maybe_angle = memchr::memchr(b'<', bytes).is_some();
+    let maybe_your = contains(text, &YOUR_UPPER) || contains(text, &YOUR_LOWER);
+    let maybe_brace = memchr::memchr(b'{', bytes).is_some();
+    let maybe_xxx = contains(text, &XXX_LOWER) || contains(text, &XXX_UPPER);
+    if !(maybe_angle || maybe_your || maybe_brace || maybe_xxx) {
+        return Vec::new();
+    }
+    let find_all = |wanted: bool, regex: &'static Regex| wanted.then(|| regex.find_iter(text)).into_iter().flatten();
     let excluded: Vec<Span> = scan
         .comments
         .iter()
@@ -258,7 +289,7 @@ pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
             found.push((literal.to_string(), Span::new(start, start + literal.len())));
         }
     };
-    for m in ANGLE_PLACEHOLDER.find_iter(text) {
+    for m in find_all(maybe_angle, &ANGLE_PLACEHOLDER) {
         let inner = &text[m.start() + 1..m.end() - 1];
         let before = text[..m.start()].chars().last();
         if HTML_TAGS.contains(&inner.to_ascii_lowercase().as_str()) || before == Some('<') || inner.contains("/dev/") {
@@ -266,10 +297,10 @@ pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
         }
         add(m.as_str(), m.start(), &mut found);
     }
-    for m in YOUR_PLACEHOLDER.find_iter(text) {
+    for m in find_all(maybe_your, &YOUR_PLACEHOLDER) {
         add(m.as_str(), m.start(), &mut found);
     }
-    for m in BRACE_PLACEHOLDER.find_iter(text) {
+    for m in find_all(maybe_brace, &BRACE_PLACEHOLDER) {
         let before = text[..m.start()].chars().last();
         let after = text[m.end()..].chars().next();
         if matches!(before, Some('$' | '{' | '%')) || after == Some('}') {
@@ -277,7 +308,7 @@ pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
         }
         add(m.as_str(), m.start(), &mut found);
     }
-    for m in XXX_PLACEHOLDER.find_iter(text) {
+    for m in find_all(maybe_xxx, &XXX_PLACEHOLDER) {
         add(m.as_str(), m.start(), &mut found);
     }
     found.sort_by_key(|(_, span)| span.start);
@@ -293,7 +324,7 @@ mod tests {
         let script = Script::from_lines(text.lines().enumerate().map(|(i, l)| (l, i * 100)));
         let scan = scan_all(&script.text);
         let before: HashSet<String> = before.iter().map(|s| s.to_string()).collect();
-        detect(&script, &scan, &FrontMatter::default(), &before).inputs.into_iter().map(|i| (i.name, i.kind, i.secret)).collect()
+        detect(&script, &scan, &FrontMatter::default(), &before, &ScriptOffsets::new(&script)).inputs.into_iter().map(|i| (i.name, i.kind, i.secret)).collect()
     }
 
     #[test]

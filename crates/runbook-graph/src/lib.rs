@@ -11,6 +11,7 @@ mod generate;
 mod input;
 mod input_detection;
 mod risk;
+mod script_offsets;
 mod selection;
 mod step;
 mod step_graph;

@@ -1,9 +1,11 @@
 //! Risk flags: destructive commands, commands that never end by themselves,
 //! and commands that need the real terminal.
 
+use aho_corasick::AhoCorasick;
 use runbook_syntax::shell_scan::{ShellScan, SimpleCommand, Word};
 use runbook_syntax::Span;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RiskFlags {
@@ -79,7 +81,7 @@ fn has_flag(args: &[&Word], short: char, long: &str) -> bool {
     args.iter().any(|word| {
         let text = word.text.as_str();
         text == long
-            || text.starts_with(&format!("{long}="))
+            || text.strip_prefix(long).is_some_and(|value| value.starts_with('='))
             || (text.starts_with('-') && !text.starts_with("--") && text.len() > 1 && text[1..].chars().all(|c| c.is_ascii_alphanumeric()) && text[1..].contains(short))
     })
 }
@@ -94,24 +96,60 @@ const OPTIONS_WITH_VALUES: &[&str] = &[
     "--context", "--kubeconfig", "-c", "-H", "--host", "--org", "--region", "--profile",
 ];
 
-/// The first words that are not options, e.g. the subcommands.
-fn subcommands<'a>(args: &'a [&'a Word]) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut index = 0;
-    while let Some(word) = args.get(index) {
-        let text = word.text.as_str();
-        if text.starts_with('-') {
-            index += if OPTIONS_WITH_VALUES.contains(&text) { 2 } else { 1 };
-            continue;
-        }
-        out.push(text);
-        if out.len() == 3 {
-            break;
-        }
-        index += 1;
-    }
-    out
+/// Up to three words that are not options, e.g. the subcommands.
+struct Subcommands<'a> {
+    words: [&'a str; 3],
+    len: usize,
 }
+
+impl<'a> Subcommands<'a> {
+    fn of(args: &[&'a Word]) -> Self {
+        let mut out = Subcommands { words: [""; 3], len: 0 };
+        let mut index = 0;
+        while let Some(word) = args.get(index) {
+            let text = word.text.as_str();
+            if text.starts_with('-') {
+                index += if OPTIONS_WITH_VALUES.contains(&text) { 2 } else { 1 };
+                continue;
+            }
+            out.words[out.len] = text;
+            out.len += 1;
+            if out.len == 3 {
+                break;
+            }
+            index += 1;
+        }
+        out
+    }
+
+    fn as_slice(&self) -> &[&'a str] {
+        &self.words[..self.len]
+    }
+}
+
+/// SQL and Redis that destroy data, found anywhere in a command's arguments
+/// (e.g. `psql -c "DROP TABLE x"`), matched ignoring ASCII case.
+const DESTRUCTIVE_TEXT: [(&str, &str); 8] = [
+    ("DROP TABLE", "SQL DROP TABLE"),
+    ("DROP DATABASE", "SQL DROP DATABASE"),
+    ("DROP SCHEMA", "SQL DROP SCHEMA"),
+    ("TRUNCATE ", "SQL TRUNCATE"),
+    ("DELETE FROM", "SQL DELETE FROM"),
+    ("PG_TERMINATE_BACKEND", "pg_terminate_backend"),
+    ("FLUSHALL", "redis FLUSHALL"),
+    ("FLUSHDB", "redis FLUSHDB"),
+];
+
+/// One pass over the arguments finds every needle of [`DESTRUCTIVE_TEXT`].
+static DESTRUCTIVE_TEXT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(DESTRUCTIVE_TEXT.map(|(needle, _)| needle))
+        .expect("valid destructive text patterns")
+});
+
+/// Verbs that make any CLI's subcommand destructive (`turso db delete`).
+const DELETING_VERBS: &[&str] = &["delete", "destroy", "purge", "prune", "uninstall", "terminate", "wipe", "erase", "rb", "drop"];
 
 fn program_name(word: &Word) -> &str {
     word.text.rsplit('/').next().unwrap_or(&word.text)
@@ -130,53 +168,67 @@ pub fn assess(scan: &ShellScan, to_source: &dyn Fn(Span) -> Span) -> RiskFlags {
             list.push(RiskReason { what, script_span: span, span: to_source(span) });
         }
     };
+    // Buffers reused for every command of the step.
+    let mut argv: Vec<&Word> = Vec::new();
+    let mut found = Vec::new();
+    let mut joined_args = String::new();
     for command in &scan.commands {
-        let argv: Vec<&Word> = command.argv().collect();
-        let mut found = Vec::new();
-        assess_argv(&argv, command, &mut found);
-        for (flag, what) in found {
+        argv.clear();
+        argv.extend(command.argv());
+        assess_argv(&argv, command, &mut joined_args, &mut found);
+        for (flag, what) in found.drain(..) {
             push(flag, what, command.span);
         }
     }
     flags
 }
 
-fn assess_argv(argv: &[&Word], command: &SimpleCommand, found: &mut Vec<(Flag, String)>) {
-    let argv = unwrap_prefix(argv);
+fn assess_argv(argv: &[&Word], command: &SimpleCommand, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
+    let mut argv = unwrap_prefix(argv);
+    // Commands executed by another command: `find -exec …` (a loop, not
+    // recursion, however many `find -exec find -exec …` are nested).
+    while let Some(program_word) = argv.first()
+        && program_name(program_word) == "find"
+    {
+        let args = &argv[1..];
+        let Some(position) = args.iter().position(|word| word.text == "-exec" || word.text == "-execdir" || word.text == "-delete") else {
+            break;
+        };
+        if args[position].text == "-delete" {
+            found.push((Flag::Destructive, "find -delete".into()));
+            return;
+        }
+        let inner = &args[position + 1..];
+        argv = unwrap_prefix(&inner[..inner.iter().position(|word| word.text == ";" || word.text == "+").unwrap_or(inner.len())]);
+    }
+    assess_program(argv, command, joined_args, found);
+}
+
+/// Flags for one program run with its arguments (`argv` already unwrapped).
+fn assess_program(argv: &[&Word], command: &SimpleCommand, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
     let Some(program_word) = argv.first() else { return };
     let program = program_name(program_word);
     let args = &argv[1..];
-    let subs = subcommands(args);
+    let subs = Subcommands::of(args);
+    let subs = subs.as_slice();
     let sub = subs.first().copied().unwrap_or("");
     let sub2 = subs.get(1).copied().unwrap_or("");
     let mut destructive = |what: String| found.push((Flag::Destructive, what));
 
-    // Commands executed by another command: find -exec, docker exec, kubectl exec -- …
-    if program == "find"
-        && let Some(position) = args.iter().position(|word| word.text == "-exec" || word.text == "-execdir" || word.text == "-delete")
-    {
-        if args[position].text == "-delete" {
-            destructive("find -delete".into());
-        } else {
-            let inner: Vec<&Word> = args[position + 1..].iter().take_while(|word| word.text != ";" && word.text != "+").copied().collect();
-            assess_argv(&inner, command, found);
+    joined_args.clear();
+    for (index, word) in args.iter().enumerate() {
+        if index > 0 {
+            joined_args.push(' ');
         }
-        return;
+        joined_args.push_str(&word.text);
     }
-
-    let joined_args = args.iter().map(|word| word.text.as_str()).collect::<Vec<_>>().join(" ");
-    let upper_args = joined_args.to_ascii_uppercase();
-    for (needle, what) in [
-        ("DROP TABLE", "SQL DROP TABLE"),
-        ("DROP DATABASE", "SQL DROP DATABASE"),
-        ("DROP SCHEMA", "SQL DROP SCHEMA"),
-        ("TRUNCATE ", "SQL TRUNCATE"),
-        ("DELETE FROM", "SQL DELETE FROM"),
-        ("PG_TERMINATE_BACKEND", "pg_terminate_backend"),
-        ("FLUSHALL", "redis FLUSHALL"),
-        ("FLUSHDB", "redis FLUSHDB"),
-    ] {
-        if upper_args.contains(needle) {
+    let joined_args = joined_args.as_str();
+    let mut contains_text = [false; DESTRUCTIVE_TEXT.len()];
+    for found_text in DESTRUCTIVE_TEXT_FINDER.find_overlapping_iter(joined_args) {
+        contains_text[found_text.pattern().as_usize()] = true;
+    }
+    for ((_, what), contained) in DESTRUCTIVE_TEXT.iter().zip(contains_text) {
+        if contained {
             destructive(what.to_string());
         }
     }
@@ -250,12 +302,12 @@ fn assess_argv(argv: &[&Word], command: &SimpleCommand, found: &mut Vec<(Flag, S
         "curl" | "http" | "https" | "wget" => {
             let method = args.iter().enumerate().find_map(|(index, word)| {
                 if word.text == "-X" || word.text == "--request" {
-                    args.get(index + 1).map(|next| next.text.to_ascii_uppercase())
+                    args.get(index + 1).map(|next| next.text.as_str())
                 } else {
-                    word.text.strip_prefix("-X").filter(|rest| !rest.is_empty()).map(str::to_ascii_uppercase)
+                    word.text.strip_prefix("-X").filter(|rest| !rest.is_empty())
                 }
             });
-            if method.as_deref() == Some("DELETE") || (program.starts_with("http") && sub.eq_ignore_ascii_case("delete")) {
+            if method.is_some_and(|method| method.eq_ignore_ascii_case("DELETE")) || (program.starts_with("http") && sub.eq_ignore_ascii_case("delete")) {
                 destructive(format!("{program} -X DELETE"));
             }
         }
@@ -267,17 +319,15 @@ fn assess_argv(argv: &[&Word], command: &SimpleCommand, found: &mut Vec<(Flag, S
         "redis-cli" => {
             if has_word(args, &["--latency", "--latency-history", "--latency-dist", "monitor", "MONITOR", "--stat"]) {
                 found.push((Flag::Endless, "redis-cli monitoring".into()));
-            } else if !command.piped_input && !command.stdin_redirected && redis_command_args(args).is_empty() {
+            } else if !command.piped_input && !command.stdin_redirected && !has_redis_command(args) {
                 found.push((Flag::Interactive, "redis-cli with no command".into()));
             }
         }
         _ => {
             // Any CLI's subcommand that deletes: `turso db delete`, `aws s3 rm`, `gcloud … delete`.
             if let Some(verb) = subs.iter().find(|word| {
-                matches!(
-                    word.to_ascii_lowercase().as_str(),
-                    "delete" | "destroy" | "purge" | "prune" | "uninstall" | "terminate" | "wipe" | "erase" | "rb" | "drop"
-                ) || word.starts_with("delete-")
+                DELETING_VERBS.iter().any(|verb| word.eq_ignore_ascii_case(verb))
+                    || word.starts_with("delete-")
                     || word.starts_with("terminate-")
             }) && program != "echo"
                 && program != "printf"
@@ -335,8 +385,8 @@ fn assess_argv(argv: &[&Word], command: &SimpleCommand, found: &mut Vec<(Flag, S
     }
 }
 
-fn redis_command_args<'a>(args: &'a [&'a Word]) -> Vec<&'a Word> {
-    let mut out = Vec::new();
+/// Does `redis-cli` get a command to run (rather than opening its prompt)?
+fn has_redis_command(args: &[&Word]) -> bool {
     let mut index = 0;
     while let Some(word) = args.get(index) {
         if matches!(word.text.as_str(), "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s") {
@@ -344,11 +394,11 @@ fn redis_command_args<'a>(args: &'a [&'a Word]) -> Vec<&'a Word> {
             continue;
         }
         if !word.text.starts_with('-') {
-            out.push(*word);
+            return true;
         }
         index += 1;
     }
-    out
+    false
 }
 
 fn ssh_opens_session(args: &[&Word]) -> bool {

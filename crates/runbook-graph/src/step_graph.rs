@@ -2,10 +2,13 @@
 
 use crate::input_detection::detect;
 use crate::risk::{assess, RiskFlags, RiskReason};
+use crate::script_offsets::ScriptOffsets;
 use crate::{Step, StepKind};
 use runbook_syntax::shell_scan::{scan_all, ShellScan};
-use runbook_syntax::{did_you_mean, slugify, BlockClass, Diagnostic, Document, ItemKind, Span};
+use runbook_syntax::{did_you_mean, slugify, BlockClass, Diagnostic, Document, ItemKind, SectionId, SourceFile, Span};
+use memchr::memmem;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 /// The steps of a runbook, their `needs` edges and a valid execution order.
 #[derive(Debug, Clone)]
@@ -81,16 +84,22 @@ impl StepGraph {
 }
 
 fn build_steps(document: &Document) -> Vec<Step> {
-    let mut steps = Vec::new();
+    let mut steps: Vec<Step> = Vec::with_capacity(document.items.len());
     let mut assigned_so_far: HashSet<String> = HashSet::new();
     for var in &document.front_matter.vars {
         if var.default.is_some() {
             assigned_so_far.insert(var.name.clone());
         }
     }
+    let mut lines = LineCursor { source: &document.source, offset: 0, line: 1 };
     for item in &document.items {
-        let heading_path: Vec<String> = document.heading_path(item.section).into_iter().map(str::to_string).collect();
-        let line = document.source.line_of(item.span.start);
+        // Steps of one section come together: copy the previous step's path
+        // rather than walking the headings again.
+        let heading_path: Vec<String> = match steps.last() {
+            Some(previous) if previous.section == item.section => previous.heading_path.clone(),
+            _ => document.heading_path(item.section).into_iter().map(str::to_string).collect(),
+        };
+        let line = lines.line_of(item.span.start);
         let mut step = Step {
             index: steps.len(),
             id: String::new(),
@@ -163,20 +172,48 @@ fn build_steps(document: &Document) -> Vec<Step> {
         {
             step.assigns.push(capture.value.clone());
         }
-        assigned_so_far.extend(step.assigns.iter().cloned());
+        for name in &step.assigns {
+            if !assigned_so_far.contains(name) {
+                assigned_so_far.insert(name.clone());
+            }
+        }
         step.title = title_for(&step);
         steps.push(step);
     }
     steps
 }
 
+/// [`SourceFile::line_of`] for offsets that mostly ascend, as steps do:
+/// counts the newlines since the previous offset instead of searching the
+/// whole line index each time.
+struct LineCursor<'a> {
+    source: &'a SourceFile,
+    offset: usize,
+    /// The line of `offset`.
+    line: usize,
+}
+
+impl LineCursor<'_> {
+    fn line_of(&mut self, offset: usize) -> usize {
+        let text = self.source.text().as_bytes();
+        let offset = offset.min(text.len());
+        if offset < self.offset {
+            return self.source.line_of(offset);
+        }
+        // Line n starts after the (n-1)th newline.
+        self.line += memchr::memchr_iter(b'\n', &text[self.offset..offset]).count();
+        self.offset = offset;
+        self.line
+    }
+}
+
 fn analyse_script(step: &mut Step, script: &runbook_syntax::Script, scan: &ShellScan, document: &Document, assigned_before: &HashSet<String>) {
-    let found = detect(script, scan, &document.front_matter, assigned_before);
+    let offsets = ScriptOffsets::new(script);
+    let found = detect(script, scan, &document.front_matter, assigned_before, &offsets);
     step.inputs = found.inputs;
     step.assigns = found.assigns;
     step.reads = found.reads;
-    let to_source = |span: Span| Span::new(script.source_offset(span.start), script.source_offset(span.end));
-    step.risk = assess(scan, &to_source);
+    step.risk = assess(scan, &|span: Span| offsets.span(span));
     let marked = |what: &str| RiskReason { what: what.to_string(), script_span: Span::default(), span: step.span };
     match step.attributes.danger {
         Some(false) => step.risk.destructive.clear(),
@@ -200,36 +237,43 @@ fn join_nonempty(first: Option<&str>, second: &str) -> String {
     }
 }
 
+/// The first of: the instruction's first line, the script's first comment
+/// (for steps that run), its first command, the body's first line, the kind.
+/// Each candidate is only looked for when the ones before it are missing.
 fn title_for(step: &Step) -> String {
-    let first_line = |text: &str| {
+    fn first_line(text: &str) -> Option<&str> {
         text.lines()
             .map(str::trim)
             .filter(|line| !line.starts_with("#!"))
             .map(|line| line.trim_start_matches('#').trim().trim_matches('*').trim())
             .find(|line| !line.is_empty() && (!line.starts_with('/') || line.contains(' ')))
-            .map(str::to_string)
+    }
+    let script_lines = || step.script.iter().flat_map(|script| script.text.lines().map(str::trim));
+    // The innermost part of an intro chain such as `Deploy › Step 2`.
+    let innermost = |text: &'_ str| -> usize {
+        static SEPARATOR: LazyLock<memmem::FinderRev<'static>> = LazyLock::new(|| memmem::FinderRev::new(" › "));
+        SEPARATOR.rfind(text.as_bytes()).map_or(0, |index| index + " › ".len())
     };
-    let from_instruction = step.instruction.as_deref().and_then(|text| first_line(text.rsplit(" › ").next().unwrap_or(text)));
-    let from_script = step.script.as_ref().and_then(|script| {
-        script.text.lines().map(str::trim).find(|line| !line.is_empty() && !line.starts_with('#')).map(str::to_string)
-    });
-    let from_comment = step.script.as_ref().and_then(|script| {
-        script
-            .text
-            .lines()
-            .map(str::trim)
+    let from_instruction = || step.instruction.as_deref().and_then(|text| first_line(&text[innermost(text)..]));
+    let from_comment = || {
+        script_lines()
             .filter(|line| line.starts_with('#') && !line.starts_with("#!"))
             .map(|line| line.trim_start_matches('#').trim())
             .find(|line| !line.is_empty())
-            .map(str::to_string)
-    });
-    let from_body = step.body.as_deref().and_then(first_line);
-    let title = from_instruction.or(from_comment.filter(|_| step.kind.runs_code())).or(from_script).or(from_body).unwrap_or_else(|| step.kind.as_str().to_string());
-    truncate(&title, 72)
+    };
+    let from_script = || script_lines().find(|line| !line.is_empty() && !line.starts_with('#'));
+    let from_body = || step.body.as_deref().and_then(first_line);
+    let title = from_instruction()
+        .or_else(|| step.kind.runs_code().then(from_comment).flatten())
+        .or_else(from_script)
+        .or_else(from_body)
+        .unwrap_or(step.kind.as_str());
+    truncate(title, 72)
 }
 
 fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    // Bytes bound characters: short text needs no counting.
+    if text.len() <= max || text.chars().count() <= max {
         return text.to_string();
     }
     let mut out: String = text.chars().take(max - 1).collect();
@@ -241,30 +285,47 @@ fn truncate(text: &str, max: usize) -> String {
 fn assign_ids(steps: &mut [Step]) {
     let mut used: HashSet<String> = steps.iter().filter_map(|step| step.name.as_ref().map(|name| name.value.clone())).collect();
     let mut per_base: HashMap<String, usize> = HashMap::new();
+    // The base of the previous unnamed step's section: steps of one section
+    // come together and share it.
+    let mut section_base: Option<(Option<SectionId>, String)> = None;
     for step in steps.iter_mut() {
         if let Some(name) = &step.name {
             step.id = name.value.clone();
             continue;
         }
-        let heading = step.heading_path.last().map(String::as_str).unwrap_or("");
-        let mut base = slugify(heading).split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
-        if base.len() > 40 {
-            let cut = base[..40].rfind('-').unwrap_or(40);
-            base.truncate(cut);
-        }
-        if base.is_empty() || !base.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            base = format!("step{}", if base.is_empty() { String::new() } else { format!("-{base}") });
-        }
-        let count = per_base.entry(base.clone()).or_insert(0);
-        let mut candidate = if *count == 0 { base.clone() } else { format!("{base}-{}", *count + 1) };
-        *count += 1;
+        let base = match &section_base {
+            Some((section, base)) if *section == step.section => base,
+            _ => &section_base.insert((step.section, base_id(step.heading_path.last().map(String::as_str).unwrap_or("")))).1,
+        };
+        let mut count = per_base.get(base).copied().unwrap_or(0);
+        let mut candidate = if count == 0 { base.clone() } else { format!("{base}-{}", count + 1) };
+        count += 1;
         while used.contains(&candidate) {
-            *count += 1;
+            count += 1;
             candidate = format!("{base}-{count}");
+        }
+        match per_base.get_mut(base) {
+            Some(stored) => *stored = count,
+            None => {
+                per_base.insert(base.clone(), count);
+            }
         }
         used.insert(candidate.clone());
         step.id = candidate;
     }
+}
+
+/// The id stem for steps under `heading`: its slug, at most about 40 bytes.
+fn base_id(heading: &str) -> String {
+    let mut base = slugify(heading).split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+    if base.len() > 40 {
+        let cut = base[..40].rfind('-').unwrap_or(40);
+        base.truncate(cut);
+    }
+    if base.is_empty() || !base.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        base = format!("step{}", if base.is_empty() { String::new() } else { format!("-{base}") });
+    }
+    base
 }
 
 fn check_duplicate_names(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) {
@@ -285,6 +346,10 @@ fn check_duplicate_names(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn resolve_needs(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
+    if steps.iter().all(|step| step.attributes.needs.is_empty()) {
+        // Nothing to resolve: skip indexing every id.
+        return vec![Vec::new(); steps.len()];
+    }
     let by_id: HashMap<&str, usize> = steps.iter().map(|step| (step.id.as_str(), step.index)).collect();
     steps
         .iter()
@@ -321,12 +386,18 @@ fn find_cycle(needs: &[Vec<usize>]) -> Option<Vec<usize>> {
         Done,
     }
     let mut marks = vec![Mark::New; needs.len()];
+    // Iterative DFS: (node, next edge index). Empty after each root; reused.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for root in 0..needs.len() {
         if marks[root] != Mark::New {
             continue;
         }
-        // Iterative DFS: (node, next edge index).
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        if needs[root].is_empty() {
+            // A step that needs nothing is finished at once.
+            marks[root] = Mark::Done;
+            continue;
+        }
+        stack.push((root, 0));
         marks[root] = Mark::Active;
         while let Some((node, edge)) = stack.last().copied() {
             if let Some(&next) = needs[node].get(edge) {
@@ -377,6 +448,9 @@ fn report_cycle(steps: &[Step], cycle: &[usize], diagnostics: &mut Vec<Diagnosti
 /// Kahn's algorithm, always taking the earliest step in document order.
 fn topological_order(needs: &[Vec<usize>]) -> Vec<usize> {
     let count = needs.len();
+    if needs.iter().all(Vec::is_empty) {
+        return (0..count).collect();
+    }
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
     let mut waiting: Vec<usize> = vec![0; count];
     for (step, step_needs) in needs.iter().enumerate() {

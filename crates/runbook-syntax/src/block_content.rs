@@ -33,6 +33,23 @@ pub struct BodyLine {
     pub offset: usize,
 }
 
+/// What classification needs of a body line. The parser's lines borrow
+/// from the source; [`BodyLine`] owns its text.
+pub(crate) trait LineText {
+    fn text(&self) -> &str;
+    fn offset(&self) -> usize;
+}
+
+impl LineText for BodyLine {
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
 /// The runnable text of a block, with each line traced back to the source so
 /// shell errors can be reported at the Markdown line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -44,7 +61,13 @@ pub struct Script {
 
 impl Script {
     pub fn from_lines<'a>(lines: impl IntoIterator<Item = (&'a str, usize)>) -> Self {
-        let mut script = Script::default();
+        Script::from_lines_with_capacity(lines, 0, 0)
+    }
+
+    /// [`Script::from_lines`] with room reserved for about `bytes` of text
+    /// in `lines` lines, so building it does not regrow the buffers.
+    pub(crate) fn from_lines_with_capacity<'a>(lines: impl IntoIterator<Item = (&'a str, usize)>, bytes: usize, lines_hint: usize) -> Self {
+        let mut script = Script { text: String::with_capacity(bytes), line_offsets: Vec::with_capacity(lines_hint) };
         for (text, offset) in lines {
             if !script.line_offsets.is_empty() {
                 script.text.push('\n');
@@ -67,8 +90,10 @@ impl Script {
 
     /// Maps a byte offset in the script to a byte offset in the source.
     pub fn source_offset(&self, script_offset: usize) -> usize {
-        let line_index = self.text[..script_offset.min(self.text.len())].matches('\n').count();
-        let line_start = self.text[..script_offset.min(self.text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        // Bytes, not `str` slicing: an offset inside a character must not panic.
+        let before = &self.text.as_bytes()[..script_offset.min(self.text.len())];
+        let line_index = memchr::memchr_iter(b'\n', before).count();
+        let line_start = memchr::memrchr(b'\n', before).map(|i| i + 1).unwrap_or(0);
         match self.line_offsets.get(line_index) {
             Some(origin) => origin + (script_offset - line_start),
             None => self.line_offsets.last().copied().unwrap_or(0),

@@ -6,17 +6,22 @@
 //! when they start at the top level of the shell (see
 //! [`crate::shell_scan::scan`]), so a multi-line `psql -c "SELECT …"` stays
 //! shell while a bare `SELECT …;` becomes context.
+//!
+//! Every line of every block passes through here, so each regex is guarded
+//! by a byte check that any match needs (the `could_*` functions): the
+//! regex only runs on lines that might match it, and the answer is the same.
 
-use crate::block_content::{BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script};
+use crate::block_content::{BlockClass, BlockContent, BodyLine, ForeignSegment, LineText, ManualLine, ManualLineKind, Script};
 use crate::known_commands::{is_known_command, is_shell_language, is_transcript_language};
 use crate::shell_scan::{self, is_identifier};
 use crate::Span;
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:\$ |[\w.-]+@[\w.-]+(?::[^\s$#]*)?\s?[$#] |\[[\w.-]+@[\w.-]+ [^\]]*\][$#] |(?:/|~)[^\s]* ?[$#] |PS [A-Z]:\\[^>]*> )",
+        r"^(?:\$ ?|[\w.-]+@[\w.-]+(?::[^\s$#]*)?\s?[$#] |\[[\w.-]+@[\w.-]+ [^\]]*\][$#] |(?:/|~)[^\s]* ?[$#] |PS [A-Z]:\\[^>]*> )",
     )
     .expect("valid prompt regex")
 });
@@ -44,23 +49,90 @@ static CHECKLIST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[-*+]\s+)?(?:\[(?<done>[ xX])\]|(?<check>[✅✓✔☑]|âœ…|âœ“|âœ”|â˜‘)|☐|⬜|🔲|â˜)\s*(?<text>.+)$").expect("valid checklist regex")
 });
 
+// Byte checks that every match of the regex above them needs. `\d`, `\w`
+// and `(?i)` are Unicode-aware, so a non-ASCII first byte always passes.
+
+/// Every [`SHELL_PROMPT`] starts with `$`, `[`, `/`, `~` or `PS `, or is `user@host`.
+fn could_be_shell_prompt(line: &str) -> bool {
+    matches!(line.as_bytes().first(), Some(b'$' | b'[' | b'/' | b'~' | b'P')) || memchr::memchr(b'@', line.as_bytes()).is_some()
+}
+
+/// Every [`REPL_PROMPT`] ends in `>`, `=#` or `=>`.
+fn could_be_repl_prompt(line: &str) -> bool {
+    memchr::memchr2(b'>', b'#', line.as_bytes()).is_some()
+}
+
+fn shell_prompt_end(line: &str) -> Option<usize> {
+    could_be_shell_prompt(line).then(|| SHELL_PROMPT.find(line).map(|m| m.end())).flatten()
+}
+
+fn repl_prompt_end(line: &str) -> Option<usize> {
+    could_be_repl_prompt(line).then(|| REPL_PROMPT.find(line).map(|m| m.end())).flatten()
+}
+
+fn is_yaml_key(line: &str) -> bool {
+    matches!(line.as_bytes().first(), Some(b'-' | b'_' | b'A'..=b'Z' | b'a'..=b'z'))
+        && memchr::memchr(b':', line.as_bytes()).is_some()
+        && YAML_KEY.is_match(line)
+}
+
+/// Checks a trimmed, non-empty line against the line regexes, first byte first.
+struct LineStart(u8);
+
+impl LineStart {
+    fn could_be_checklist(&self) -> bool {
+        matches!(self.0, b'-' | b'*' | b'+' | b'[') || !self.0.is_ascii()
+    }
+
+    fn could_be_crontab(&self) -> bool {
+        matches!(self.0, b'@' | b'*' | b'/' | b',' | b'-' | b'0'..=b'9') || !self.0.is_ascii()
+    }
+
+    fn could_be_numbered(&self) -> bool {
+        self.0.is_ascii_digit() || !self.0.is_ascii()
+    }
+
+    /// The upper-case keywords, or `select`/`insert`/`delete`/`update` in any case.
+    fn could_be_sql(&self) -> bool {
+        matches!(self.0, b'S' | b'I' | b'U' | b'D' | b'W' | b'C' | b'A' | b'T' | b'G' | b'R' | b'E' | b'V' | b'B' | b'P' | b's' | b'i' | b'u' | b'd')
+            || !self.0.is_ascii()
+    }
+
+    fn could_be_bullet(&self) -> bool {
+        matches!(self.0, b'-' | b'*' | b'+')
+    }
+
+    fn could_be_query(&self, line: &str) -> bool {
+        matches!(self.0, b'a'..=b'z' | b'_' | b':' | b'{') && memchr::memchr2(b'(', b'{', line.as_bytes()).is_some()
+    }
+}
+
 /// Classifies a block from its fence language (if any) and body lines.
 pub fn classify(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
-    let lang_lower = lang.map(str::to_ascii_lowercase);
+    classify_lines(lang, lines)
+}
+
+/// [`classify`] for any line type, so the parser can pass lines borrowed
+/// from the source instead of copying each into a [`BodyLine`].
+pub(crate) fn classify_lines<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
+    let lang_lower = lang.map(|lang| match lang.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Cow::Owned(lang.to_ascii_lowercase()),
+        false => Cow::Borrowed(lang),
+    });
     let lang = lang_lower.as_deref();
     match lang {
         Some(lang) if !is_shell_language(lang) => {
-            if lines.iter().any(|line| REPL_PROMPT.is_match(&line.text)) {
+            if lines.iter().any(|line| repl_prompt_end(line.text()).is_some()) {
                 return session_transcript(lines, format!("`{lang}` block with interactive prompts"));
             }
             context(lang, format!("`{lang}` blocks are shown, never run"))
         }
         _ => {
             let transcript = lang.is_some_and(is_transcript_language);
-            if transcript || lines.iter().any(|line| SHELL_PROMPT.is_match(&line.text) && !line.text.starts_with("#")) {
+            if transcript || lines.iter().any(|line| shell_prompt_end(line.text()).is_some() && !line.text().starts_with("#")) {
                 return prompted(lines, transcript);
             }
-            if lines.iter().any(|line| REPL_PROMPT.is_match(&line.text)) {
+            if lines.iter().any(|line| repl_prompt_end(line.text()).is_some()) {
                 return session_transcript(lines, "REPL prompts: an interactive session".to_string());
             }
             shell_like(lang, lines)
@@ -85,11 +157,8 @@ fn context(language: &str, reason: String) -> BlockContent {
     BlockContent { language: Some(language.to_string()), ..empty(BlockClass::Context, reason) }
 }
 
-fn session_transcript(lines: &[BodyLine], reason: String) -> BlockContent {
-    let input = lines
-        .iter()
-        .filter_map(|line| REPL_PROMPT.find(&line.text).map(|m| line.text[m.end()..].to_string()))
-        .collect();
+fn session_transcript<L: LineText>(lines: &[L], reason: String) -> BlockContent {
+    let input = lines.iter().filter_map(|line| repl_prompt_end(line.text()).map(|end| line.text()[end..].to_string())).collect();
     BlockContent { session_input: input, ..empty(BlockClass::Session, reason) }
 }
 
@@ -111,8 +180,65 @@ struct ForeignLineDetector<'a> {
     region: Region,
     found: Vec<ForeignLine>,
     manual: Vec<ManualLine>,
+    /// Top-level lines kept as shell; only untagged blocks need them (to
+    /// judge whether the block looks like shell at all).
     kept_fresh_lines: Vec<Span>,
     tagged_shell: bool,
+}
+
+/// What a top-level line is when read on its own (outside SQL or YAML).
+enum FreshLine<'t> {
+    Shell,
+    Checklist { text: &'t str, checked: bool },
+    Crontab,
+    Instruction,
+    Sql { complete: bool },
+    Yaml,
+    Prose,
+    Query,
+}
+
+/// Judges a trimmed top-level line that is neither empty nor a comment.
+fn fresh_line(trimmed: &str, tagged_shell: bool) -> FreshLine<'_> {
+    let Some(&first) = trimmed.as_bytes().first() else { return FreshLine::Shell };
+    let start = LineStart(first);
+    let first_word = trimmed.split_whitespace().next().unwrap_or("");
+    if start.could_be_checklist()
+        && let Some(captures) = CHECKLIST.captures(trimmed)
+    {
+        // A ✅ in a written checklist is a bullet, not a record that it was done.
+        let checked = captures.name("done").is_some_and(|m| m.as_str() != " ");
+        let text = captures.name("text").map_or("", |m| m.as_str());
+        return FreshLine::Checklist { text, checked };
+    }
+    if start.could_be_crontab() && CRONTAB_ENTRY.is_match(trimmed) {
+        return FreshLine::Crontab;
+    }
+    if start.could_be_numbered() && NUMBERED.is_match(trimmed) {
+        return FreshLine::Instruction;
+    }
+    if start.could_be_sql() && SQL_START.is_match(trimmed) {
+        return FreshLine::Sql { complete: trimmed.ends_with(';') };
+    }
+    if is_yaml_key(trimmed) && !is_known_command(first_word.trim_end_matches(':')) {
+        return FreshLine::Yaml;
+    }
+    if start.could_be_bullet() && BULLET.is_match(trimmed) && !is_known_command(first_word) {
+        return FreshLine::Prose;
+    }
+    if start.could_be_query(trimmed) && QUERY_LANGUAGE.is_match(trimmed) && !is_function_definition(trimmed) && !is_known_command(first_word) {
+        return FreshLine::Query;
+    }
+    if !tagged_shell && !is_known_command(first_word) && contains_diagram_arrow(trimmed) {
+        return FreshLine::Prose;
+    }
+    FreshLine::Shell
+}
+
+/// The trimmed content of a line, or `None` for a blank line or a comment.
+fn line_content(line: &str) -> Option<&str> {
+    let trimmed = line.trim_end_matches(['\n', '\r']).trim();
+    (!trimmed.is_empty() && !trimmed.starts_with('#')).then_some(trimmed)
 }
 
 impl ForeignLineDetector<'_> {
@@ -132,7 +258,7 @@ impl ForeignLineDetector<'_> {
                 }
             }
             Region::Yaml { indent: base } => {
-                let yamlish = YAML_KEY.is_match(trimmed) || trimmed.starts_with("- ") || trimmed == "-";
+                let yamlish = is_yaml_key(trimmed) || trimmed.starts_with("- ") || trimmed == "-";
                 if trimmed.is_empty() || indent > base || (yamlish && indent == base) {
                     return self.mark("yaml", line);
                 }
@@ -140,55 +266,53 @@ impl ForeignLineDetector<'_> {
             }
             Region::None => {}
         }
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            self.kept_fresh_lines.push(line);
+        let Some(trimmed) = line_content(raw) else {
+            self.keep(line);
             return false;
-        }
-        let first_word = trimmed.split_whitespace().next().unwrap_or("");
-        if let Some(captures) = CHECKLIST.captures(trimmed) {
-            // A ✅ in a written checklist is a bullet, not a record that it was done.
-            let checked = captures.name("done").is_some_and(|m| m.as_str() != " ");
-            self.manual.push(ManualLine {
-                kind: ManualLineKind::Checklist,
-                text: captures["text"].trim().to_string(),
-                span: line_without_newline(self.text, line),
-                checked,
-            });
-            return self.mark("checklist", line);
-        }
-        if CRONTAB_ENTRY.is_match(trimmed) {
-            return self.mark("crontab", line);
-        }
-        if NUMBERED.is_match(trimmed) {
-            self.manual.push(ManualLine {
-                kind: ManualLineKind::Instruction,
-                text: trimmed.to_string(),
-                span: line_without_newline(self.text, line),
-                checked: false,
-            });
-            return self.mark("instructions", line);
-        }
-        if SQL_START.is_match(trimmed) {
-            if !trimmed.ends_with(';') {
-                self.region = Region::Sql;
+        };
+        match fresh_line(trimmed, self.tagged_shell) {
+            FreshLine::Shell => {
+                self.keep(line);
+                false
             }
-            return self.mark("sql", line);
+            FreshLine::Checklist { text, checked } => {
+                self.manual.push(ManualLine {
+                    kind: ManualLineKind::Checklist,
+                    text: text.trim().to_string(),
+                    span: line_without_newline(self.text, line),
+                    checked,
+                });
+                self.mark("checklist", line)
+            }
+            FreshLine::Crontab => self.mark("crontab", line),
+            FreshLine::Instruction => {
+                self.manual.push(ManualLine {
+                    kind: ManualLineKind::Instruction,
+                    text: trimmed.to_string(),
+                    span: line_without_newline(self.text, line),
+                    checked: false,
+                });
+                self.mark("instructions", line)
+            }
+            FreshLine::Sql { complete } => {
+                if !complete {
+                    self.region = Region::Sql;
+                }
+                self.mark("sql", line)
+            }
+            FreshLine::Yaml => {
+                self.region = Region::Yaml { indent };
+                self.mark("yaml", line)
+            }
+            FreshLine::Prose => self.mark("text", line),
+            FreshLine::Query => self.mark("promql", line),
         }
-        if YAML_KEY.is_match(trimmed) && !is_known_command(first_word.trim_end_matches(':')) {
-            self.region = Region::Yaml { indent };
-            return self.mark("yaml", line);
+    }
+
+    fn keep(&mut self, line: Span) {
+        if !self.tagged_shell {
+            self.kept_fresh_lines.push(line);
         }
-        if BULLET.is_match(trimmed) && !is_known_command(first_word) {
-            return self.mark("text", line);
-        }
-        if QUERY_LANGUAGE.is_match(trimmed) && !is_function_definition(trimmed) && !is_known_command(first_word) {
-            return self.mark("promql", line);
-        }
-        if !self.tagged_shell && !is_known_command(first_word) && contains_diagram_arrow(trimmed) {
-            return self.mark("text", line);
-        }
-        self.kept_fresh_lines.push(line);
-        false
     }
 
     fn mark(&mut self, language: &'static str, line: Span) -> bool {
@@ -239,7 +363,7 @@ fn starts_like_shell(line: &str) -> bool {
         || first.starts_with('$') && first.len() > 1
 }
 
-fn shell_like(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
+fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
     let (text, line_starts) = join_lines(lines);
     let mut detector = ForeignLineDetector {
         text: &text,
@@ -249,7 +373,17 @@ fn shell_like(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
         kept_fresh_lines: Vec::new(),
         tagged_shell: lang.is_some(),
     };
-    let scan = shell_scan::scan(&text, &mut |line| detector.judge(line));
+    // A tagged block in which every line reads as shell on its own sets
+    // nothing aside, whichever lines turn out to start at top level, so it
+    // needs no scan. Untagged blocks always do: they count their top-level lines.
+    let could_set_aside = lang.is_none()
+        || text.split_inclusive('\n').filter_map(line_content).any(|line| !matches!(fresh_line(line, true), FreshLine::Shell));
+    // Only the line structure is needed here; the step graph scans the
+    // resulting script in full.
+    let scan = match could_set_aside {
+        true => shell_scan::scan_lines(&text, &mut |line| detector.judge(line)),
+        false => shell_scan::LineScan::default(),
+    };
     let to_source = |offset: usize| text_offset_to_source(lines, &line_starts, offset);
     let foreign: Vec<ForeignSegment> = detector
         .found
@@ -266,23 +400,24 @@ fn shell_like(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
         .collect();
     let manual_lines: Vec<ManualLine> = detector
         .manual
-        .iter()
-        .map(|line| ManualLine { span: Span::new(to_source(line.span.start), to_source(line.span.end)), ..line.clone() })
+        .into_iter()
+        .map(|line| ManualLine { span: Span::new(to_source(line.span.start), to_source(line.span.end)), ..line })
         .collect();
-    let skipped: Vec<Span> = scan.skipped_lines.clone();
-    let kept = lines
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| !skipped.iter().any(|span| span.start == line_starts[*index]))
-        .map(|(_, line)| (line.text.as_str(), line.offset));
-    let script = Script::from_lines(kept);
-    let code_lines = detector
+    // A body line is dropped when a skipped line starts exactly where it
+    // does. Both lists are in ascending order, so one pass matches them.
+    let mut skipped_starts = scan.skipped_lines.iter().map(|span| span.start).peekable();
+    let kept = lines.iter().zip(&line_starts).filter(|(_, start)| {
+        while skipped_starts.next_if(|skipped| skipped < *start).is_some() {}
+        skipped_starts.next_if_eq(*start).is_none()
+    });
+    let script = Script::from_lines_with_capacity(kept.map(|(line, _)| (line.text(), line.offset())), text.len(), lines.len());
+    // Untagged blocks only: how many top-level lines look like commands.
+    let (code_lines, shell_like_lines) = detector
         .kept_fresh_lines
         .iter()
         .map(|span| text[span.to_range()].trim())
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .collect::<Vec<_>>();
-    let shell_like_lines = code_lines.iter().filter(|line| starts_like_shell(line)).count();
+        .fold((0, 0), |(code, shell), line| (code + 1, shell + usize::from(starts_like_shell(line))));
     let foreign_summary = summarize(&detector.found);
 
     let base = BlockContent { foreign, manual_lines, ..empty(BlockClass::Shell, String::new()) };
@@ -311,14 +446,11 @@ fn shell_like(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
             ..base.with_manual_as_context()
         };
     }
-    if lang.is_none() && (shell_like_lines == 0 || shell_like_lines * 2 < code_lines.len()) {
+    if lang.is_none() && (shell_like_lines == 0 || shell_like_lines * 2 < code_lines) {
         return BlockContent {
             class: BlockClass::Context,
             language: Some(dominant_language(&detector.found).unwrap_or("text").to_string()),
-            reason: format!(
-                "untagged block that does not look like shell ({shell_like_lines} of {} lines start with a known command)",
-                code_lines.len()
-            ),
+            reason: format!("untagged block that does not look like shell ({shell_like_lines} of {code_lines} lines start with a known command)"),
             ..base.with_manual_as_context()
         };
     }
@@ -362,70 +494,83 @@ fn summarize(found: &[ForeignLine]) -> String {
         .join(", ")
 }
 
+/// The language with the most bytes; on a tie, the one that appears first.
 fn dominant_language(found: &[ForeignLine]) -> Option<&'static str> {
-    let mut best: Option<(&'static str, usize)> = None;
+    // Totals per language in order of first appearance: a handful at most.
+    let mut totals: Vec<(&'static str, usize)> = Vec::new();
     for line in found {
-        let size: usize = found.iter().filter(|other| other.language == line.language).map(|l| l.span.len()).sum();
-        if best.is_none_or(|(_, best_size)| size > best_size) {
-            best = Some((line.language, size));
+        match totals.iter_mut().find(|(language, _)| *language == line.language) {
+            Some((_, total)) => *total += line.span.len(),
+            None => totals.push((line.language, line.span.len())),
+        }
+    }
+    let mut best: Option<(&'static str, usize)> = None;
+    for (language, total) in totals {
+        if best.is_none_or(|(_, best_total)| total > best_total) {
+            best = Some((language, total));
         }
     }
     best.map(|(language, _)| language)
 }
 
-fn join_lines(lines: &[BodyLine]) -> (String, Vec<usize>) {
-    let mut text = String::new();
+fn join_lines<L: LineText>(lines: &[L]) -> (String, Vec<usize>) {
+    let mut text = String::with_capacity(lines.iter().map(|line| line.text().len() + 1).sum());
     let mut starts = Vec::with_capacity(lines.len());
     for line in lines {
         starts.push(text.len());
-        text.push_str(&line.text);
+        text.push_str(line.text());
         text.push('\n');
     }
     (text, starts)
 }
 
-fn text_offset_to_source(lines: &[BodyLine], line_starts: &[usize], offset: usize) -> usize {
+fn text_offset_to_source<L: LineText>(lines: &[L], line_starts: &[usize], offset: usize) -> usize {
     let index = match line_starts.binary_search(&offset) {
         Ok(index) => index,
         Err(index) => index.saturating_sub(1),
     };
     match lines.get(index) {
-        Some(line) => line.offset + (offset - line_starts[index]).min(line.text.len()),
-        None => lines.last().map(|line| line.offset + line.text.len()).unwrap_or(0),
+        Some(line) => line.offset() + (offset - line_starts[index]).min(line.text().len()),
+        None => lines.last().map(|line| line.offset() + line.text().len()).unwrap_or(0),
     }
 }
 
 /// A transcript: prompted lines are commands (with continuations and
 /// heredocs joined), REPL lines are session input, the rest is output.
-fn prompted(lines: &[BodyLine], transcript_language: bool) -> BlockContent {
-    let mut commands: Vec<(String, usize)> = Vec::new();
+fn prompted<L: LineText>(lines: &[L], transcript_language: bool) -> BlockContent {
+    let mut commands: Vec<(&str, usize)> = Vec::new();
     let mut output = Vec::new();
     let mut session_input = Vec::new();
     let mut index = 0;
     while index < lines.len() {
-        let line = &lines[index];
-        let prompt_len = SHELL_PROMPT.find(&line.text).map(|m| m.end()).or_else(|| root_prompt(&line.text, transcript_language));
+        let line = lines[index].text();
+        let offset = lines[index].offset();
+        let prompt_len = shell_prompt_end(line).or_else(|| root_prompt(line, transcript_language));
         let Some(prompt_len) = prompt_len else {
-            if let Some(m) = REPL_PROMPT.find(&line.text) {
-                session_input.push(line.text[m.end()..].to_string());
-            } else if !line.text.trim().is_empty() {
-                output.push(line.text.as_str());
+            if let Some(end) = repl_prompt_end(line) {
+                session_input.push(line[end..].to_string());
+            } else if !line.trim().is_empty() {
+                output.push(line);
             }
             index += 1;
             continue;
         };
-        let command_text = &line.text[prompt_len..];
-        let mut pieces = vec![(command_text.to_string(), line.offset + prompt_len)];
+        commands.push((&line[prompt_len..], offset + prompt_len));
+        // The command so far, one piece per line, to see whether it goes on.
+        let mut command = String::new();
+        command.push_str(&line[prompt_len..]);
+        command.push('\n');
         index += 1;
-        while needs_more(&pieces) && index < lines.len() {
-            let next = &lines[index];
-            let continuation = next.text.strip_prefix("> ").map(|rest| (rest, 2)).unwrap_or((next.text.as_str(), 0));
-            pieces.push((continuation.0.to_string(), next.offset + continuation.1));
+        while needs_more(&command) && index < lines.len() {
+            let next = lines[index].text();
+            let continuation = next.strip_prefix("> ").map(|rest| (rest, 2)).unwrap_or((next, 0));
+            commands.push((continuation.0, lines[index].offset() + continuation.1));
+            command.push_str(continuation.0);
+            command.push('\n');
             index += 1;
         }
-        commands.extend(pieces);
     }
-    let script = Script::from_lines(commands.iter().map(|(text, offset)| (text.as_str(), *offset)));
+    let script = Script::from_lines(commands.iter().copied());
     let expected_output = (!output.is_empty()).then(|| output.join("\n"));
     if script.is_blank() {
         return BlockContent {
@@ -449,17 +594,19 @@ fn root_prompt(line: &str, transcript_language: bool) -> Option<usize> {
     (transcript_language || is_known_command(first)).then_some(2).filter(|_| is_known_command(first))
 }
 
-fn needs_more(pieces: &[(String, usize)]) -> bool {
-    let mut text = String::new();
-    for (piece, _) in pieces {
-        text.push_str(piece);
-        text.push('\n');
-    }
-    let trimmed = text.trim_end();
+/// `command` is every line of a command so far, each ending in `\n`.
+fn needs_more(command: &str) -> bool {
+    let trimmed = command.trim_end();
     if trimmed.ends_with('\\') || trimmed.ends_with('|') || trimmed.ends_with("&&") || trimmed.ends_with("||") {
         return true;
     }
-    shell_scan::scan_all(&text).unterminated.is_some()
+    // Only quotes, backticks, `$…`, `(` and `<<` open something that can be
+    // left unterminated; a command without them needs no scan.
+    let bytes = command.as_bytes();
+    if memchr::memchr3(b'"', b'\'', b'`', bytes).is_none() && memchr::memchr3(b'$', b'(', b'<', bytes).is_none() {
+        return false;
+    }
+    shell_scan::scan_lines(command, &mut |_| false).unterminated.is_some()
 }
 
 #[cfg(test)]

@@ -31,15 +31,14 @@ pub fn is_known_command(word: &str) -> bool {
 
 /// Fence languages that run as shell.
 pub fn is_shell_language(lang: &str) -> bool {
-    matches!(
-        lang.to_ascii_lowercase().as_str(),
-        "bash" | "sh" | "shell" | "zsh" | "ksh" | "console" | "shell-session" | "shellsession" | "terminal" | "shell-script"
-    )
+    ["bash", "sh", "shell", "zsh", "ksh", "console", "shell-session", "shellsession", "terminal", "shell-script"]
+        .iter()
+        .any(|shell| lang.eq_ignore_ascii_case(shell))
 }
 
 /// Fence languages whose content is a transcript with prompts.
 pub fn is_transcript_language(lang: &str) -> bool {
-    matches!(lang.to_ascii_lowercase().as_str(), "console" | "shell-session" | "shellsession" | "terminal")
+    ["console", "shell-session", "shellsession", "terminal"].iter().any(|transcript| lang.eq_ignore_ascii_case(transcript))
 }
 
 #[cfg(test)]

@@ -3,13 +3,14 @@
 //! so deeply nested input cannot overflow the call stack.
 
 use crate::attributes::{parse_fence_info, StepAttributes};
-use crate::block_content::{BlockClass, BodyLine, ManualLineKind, Script};
-use crate::classify::classify;
+use crate::block_content::{BlockClass, LineText, ManualLineKind, Script};
+use crate::classify::classify_lines;
 use crate::document::{CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem};
 use crate::front_matter::{parse_toml, parse_yaml, FrontMatter};
 use crate::known_commands::{is_known_command, is_shell_language};
 use crate::{Diagnostic, SourceFile, Span};
 use pulldown_cmark::{CodeBlockKind, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Parses runbook bytes. Invalid UTF-8 is replaced (lossily) and reported.
@@ -79,11 +80,29 @@ enum Container {
     Other,
 }
 
-struct OpenCode {
+/// One line of a code block's body. Borrowed from the source when
+/// pulldown-cmark hands out the source text itself (almost always), so
+/// reading a block does not copy each line.
+struct CodeLine<'a> {
+    text: Cow<'a, str>,
+    offset: usize,
+}
+
+impl LineText for CodeLine<'_> {
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+struct OpenCode<'a> {
     range: Range<usize>,
     fence: FenceKind,
     info: Option<String>,
-    lines: Vec<BodyLine>,
+    lines: Vec<CodeLine<'a>>,
     /// The last line has not seen its newline yet.
     open_line: bool,
 }
@@ -98,7 +117,10 @@ struct Walker<'a> {
     first_h1: Option<String>,
     containers: Vec<Container>,
     inline: Option<InlineText>,
-    code: Option<OpenCode>,
+    /// Emptied text buffers of finished paragraphs, reused for the next
+    /// ones: most of a runbook is prose that is read and then dropped.
+    spare_text: Vec<String>,
+    code: Option<OpenCode<'a>>,
     /// The last paragraph, while nothing else came after it.
     last_paragraph: Option<(String, usize)>,
     /// Text of a `<summary>` while inside `<details>`.
@@ -130,6 +152,7 @@ impl<'a> Walker<'a> {
             first_h1: None,
             containers: Vec::new(),
             inline: None,
+            spare_text: Vec::new(),
             code: None,
             last_paragraph: None,
             summary: None,
@@ -140,6 +163,26 @@ impl<'a> Walker<'a> {
 
     fn current_section(&self) -> Option<SectionId> {
         self.heading_stack.last().map(|(_, id)| *id)
+    }
+
+    /// Starts collecting inline text, in a reused buffer when there is one.
+    fn open_inline(&mut self) {
+        let text = self.spare_text.pop().unwrap_or_default();
+        if let Some(previous) = self.inline.replace(InlineText { text, ..InlineText::default() }) {
+            self.recycle(previous.text);
+        }
+    }
+
+    /// Keeps a buffer whose text is no longer needed for [`Self::open_inline`].
+    fn recycle(&mut self, mut text: String) {
+        // A few buffers cover the nesting of real documents; huge ones are
+        // not worth keeping around.
+        const KEPT: usize = 4;
+        const MAX_CAPACITY: usize = 64 * 1024;
+        if self.spare_text.len() < KEPT && text.capacity() <= MAX_CAPACITY {
+            text.clear();
+            self.spare_text.push(text);
+        }
     }
 
     fn innermost_item(&mut self) -> Option<&mut OpenItem> {
@@ -211,11 +254,11 @@ impl<'a> Walker<'a> {
         match tag {
             Tag::Heading { .. } => {
                 self.flush_item_inline();
-                self.inline = Some(InlineText::default());
+                self.open_inline();
             }
             Tag::Paragraph => {
                 self.flush_item_inline();
-                self.inline = Some(InlineText::default());
+                self.open_inline();
             }
             Tag::CodeBlock(kind) => {
                 self.flush_item_inline();
@@ -257,7 +300,7 @@ impl<'a> Walker<'a> {
                     link_text_len: 0,
                     slot,
                 }));
-                self.inline = Some(InlineText::default());
+                self.open_inline();
             }
             Tag::BlockQuote(_) => {
                 self.flush_item_inline();
@@ -283,6 +326,7 @@ impl<'a> Walker<'a> {
             TagEnd::Heading(level) => {
                 let inline = self.inline.take().unwrap_or_default();
                 self.heading(level as u8, inline.text.trim().to_string(), Span::from(range));
+                self.recycle(inline.text);
             }
             TagEnd::Paragraph => {
                 let inline = self.inline.take().unwrap_or_default();
@@ -298,7 +342,11 @@ impl<'a> Walker<'a> {
                 if let Some(Container::Item(item)) = self.containers.pop() {
                     self.finish_item(item);
                 }
-                self.inline = self.innermost_item().is_some().then(InlineText::default);
+                if self.innermost_item().is_some() {
+                    self.open_inline();
+                } else if let Some(inline) = self.inline.take() {
+                    self.recycle(inline.text);
+                }
             }
             TagEnd::List(_) => {
                 if matches!(self.containers.last(), Some(Container::List { .. })) {
@@ -306,7 +354,7 @@ impl<'a> Walker<'a> {
                 }
                 self.last_paragraph = None;
                 if self.innermost_item().is_some() {
-                    self.inline = Some(InlineText::default());
+                    self.open_inline();
                 }
             }
             TagEnd::BlockQuote(_) => {
@@ -334,21 +382,32 @@ impl<'a> Walker<'a> {
     }
 
     fn text_event(&mut self, text: &str, range: Range<usize>) {
+        let source = self.text;
         if let Some(code) = self.code.as_mut() {
-            let borrowed = self.text.get(range.clone()) == Some(text);
+            let borrowed = source.get(range.clone()) == Some(text);
             let mut offset = range.start;
+            // Where `piece` starts in `text`, to borrow the same bytes from the source.
+            let mut position = 0;
             for piece in text.split_inclusive('\n') {
                 let terminated = piece.ends_with('\n');
                 let line = piece.trim_end_matches('\n').trim_end_matches('\r');
                 // pulldown-cmark may split one line over several text events (e.g. at `\r\n`).
                 match code.lines.last_mut() {
-                    Some(last) if code.open_line => last.text.push_str(line),
-                    _ => code.lines.push(BodyLine { text: line.to_string(), offset }),
+                    Some(last) if code.open_line => last.text.to_mut().push_str(line),
+                    _ => {
+                        let start = range.start + position;
+                        let text = match borrowed {
+                            true => Cow::Borrowed(&source[start..start + line.len()]),
+                            false => Cow::Owned(line.to_string()),
+                        };
+                        code.lines.push(CodeLine { text, offset });
+                    }
                 }
                 code.open_line = !terminated;
                 if borrowed {
                     offset += piece.len();
                 }
+                position += piece.len();
             }
             return;
         }
@@ -385,17 +444,20 @@ impl<'a> Walker<'a> {
             self.inline_code_block(code.clone(), code_range.clone());
             return;
         }
-        let text = inline.text.trim().to_string();
+        let text = trim_in_place(inline.text);
         if let Some(item) = self.innermost_item() {
             if !item.text.is_empty() {
                 item.text.push('\n');
             }
             item.text.push_str(&text);
             item.link_text_len += inline.link_text_len;
+            self.recycle(text);
             return;
         }
-        if !text.is_empty() {
-            self.last_paragraph = Some((text, range.end));
+        if text.is_empty() {
+            self.recycle(text);
+        } else if let Some((previous, _)) = self.last_paragraph.replace((text, range.end)) {
+            self.recycle(previous);
         }
     }
 
@@ -405,41 +467,51 @@ impl<'a> Walker<'a> {
             return;
         }
         if let Some(inline) = self.inline.take() {
-            let text = inline.text.trim().to_string();
+            let text = inline.text.trim();
             if let Some(item) = self.innermost_item() {
                 if !text.is_empty() {
                     if !item.text.is_empty() {
                         item.text.push('\n');
                     }
-                    item.text.push_str(&text);
+                    item.text.push_str(text);
                 }
                 item.link_text_len += inline.link_text_len;
             }
+            self.recycle(inline.text);
         }
     }
 
+    /// The enclosing list items' text joined with ` › `, else the paragraph
+    /// just before, else the `<summary>` of the enclosing `<details>`.
     fn intro_for_code(&mut self) -> Option<String> {
-        let mut chain: Vec<String> = self
-            .containers
-            .iter()
-            .filter_map(|container| match container {
-                Container::Item(item) if !item.text.trim().is_empty() || !item.nested_text.is_empty() => {
-                    Some(join_text(&item.text, &item.nested_text))
+        let mut chain: Option<String> = None;
+        for container in &self.containers {
+            if let Container::Item(item) = container
+                && (!item.text.trim().is_empty() || !item.nested_text.is_empty())
+            {
+                let part = join_text(&item.text, &item.nested_text);
+                match chain.as_mut() {
+                    None => chain = Some(part),
+                    Some(chain) => {
+                        chain.push_str(" › ");
+                        chain.push_str(&part);
+                    }
                 }
-                _ => None,
-            })
-            .collect();
-        if chain.is_empty()
+            }
+        }
+        if chain.is_none()
             && let Some((paragraph, _)) = self.last_paragraph.take()
         {
-            chain.push(paragraph);
+            // A right-sized copy is kept; the buffer goes back for the next paragraph.
+            chain = Some(paragraph.as_str().to_owned());
+            self.recycle(paragraph);
         }
-        if chain.is_empty()
+        if chain.is_none()
             && let Some(summary) = &self.summary
         {
-            chain.push(summary.clone());
+            chain = Some(summary.clone());
         }
-        (!chain.is_empty()).then(|| chain.join(" › "))
+        chain
     }
 
     fn mark_items_have_code(&mut self) {
@@ -450,7 +522,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn code_block(&mut self, code: OpenCode) {
+    fn code_block(&mut self, code: OpenCode<'a>) {
         let block_span = Span::from(code.range.clone());
         let mut lines = code.lines;
         let (info_text, info_span) = match &code.info {
@@ -472,7 +544,7 @@ impl<'a> Walker<'a> {
             attributes = StepAttributes::from_raw(&fence.attributes, &mut self.diagnostics);
             lang = fence.lang.map(|lang| lang.value);
             if let Some(command) = fence.command {
-                lines.insert(0, BodyLine { text: command.value, offset: command.span.start });
+                lines.insert(0, CodeLine { text: Cow::Owned(command.value), offset: command.span.start });
                 if lang.is_none() {
                     lang = Some("sh".to_string());
                 }
@@ -494,11 +566,11 @@ impl<'a> Walker<'a> {
         } else {
             return;
         };
-        let lines = vec![BodyLine { text: body, offset: body_offset }];
+        let lines = vec![CodeLine { text: Cow::Owned(body), offset: body_offset }];
         self.push_code(FenceKind::InlineTripleBacktick, lang, None, StepAttributes::default(), lines, Span::from(range));
     }
 
-    fn push_code(&mut self, fence: FenceKind, lang: Option<String>, info_span: Option<Span>, attributes: StepAttributes, lines: Vec<BodyLine>, span: Span) {
+    fn push_code(&mut self, fence: FenceKind, lang: Option<String>, info_span: Option<Span>, attributes: StepAttributes, lines: Vec<CodeLine<'a>>, span: Span) {
         let intro = self.intro_for_code();
         self.mark_items_have_code();
         let section = self.current_section();
@@ -506,8 +578,8 @@ impl<'a> Walker<'a> {
             (Some(first), Some(last)) => Span::new(first.offset, (last.offset + last.text.len()).max(first.offset)),
             _ => Span::empty_at(span.end),
         };
-        let body = lines.iter().map(|line| line.text.as_str()).collect::<Vec<_>>().join("\n");
-        let mut content = classify(lang.as_deref(), &lines);
+        let body = join_lines(&lines);
+        let mut content = classify_lines(lang.as_deref(), &lines);
         if let Some(runner) = &attributes.runner {
             // `runner=` makes any block runnable: the body goes to the runner's stdin.
             let delimiter = unique_heredoc_delimiter(&body);
@@ -641,6 +713,27 @@ impl<'a> Walker<'a> {
             MetadataBlockKind::YamlStyle => parse_yaml(body, span),
         };
     }
+}
+
+/// The body lines joined with `\n`, built in one allocation.
+fn join_lines(lines: &[CodeLine<'_>]) -> String {
+    let mut body = String::with_capacity(lines.iter().map(|line| line.text.len() + 1).sum::<usize>().saturating_sub(1));
+    for (index, line) in lines.iter().enumerate() {
+        if index > 0 {
+            body.push('\n');
+        }
+        body.push_str(&line.text);
+    }
+    body
+}
+
+/// `text.trim()`, reusing the buffer instead of copying into a new one.
+fn trim_in_place(mut text: String) -> String {
+    let end = text.trim_end().len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
+    text
 }
 
 fn join_text(text: &str, nested: &str) -> String {

@@ -11,6 +11,8 @@
 //! at the end of the text.
 
 use crate::Span;
+use std::borrow::Cow;
+use std::ops::Range;
 
 #[derive(Debug, Clone, Default)]
 pub struct ShellScan {
@@ -43,11 +45,13 @@ impl SimpleCommand {
     /// Words after leading `NAME=value` assignments and reserved words such
     /// as `{`, `then` or `do`, so the first word is the program that runs.
     pub fn argv(&self) -> impl Iterator<Item = &Word> {
-        self.words.iter().skip_while(|word| {
-            word.assignment().is_some()
-                || (!word.quoted && matches!(word.text.as_str(), "{" | "}" | "!" | "then" | "do" | "else" | "elif" | "if" | "until"))
-        })
+        self.words.iter().skip_while(|word| precedes_program(&word.text, word.quoted))
     }
+}
+
+/// A leading word of a command that is not the program it runs.
+fn precedes_program(text: &str, quoted: bool) -> bool {
+    assignment_name(text).is_some() || (!quoted && matches!(text, "{" | "}" | "!" | "then" | "do" | "else" | "elif" | "if" | "until"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +65,112 @@ pub struct Word {
 impl Word {
     /// `Some(name)` when the word is a `NAME=value` (or `NAME+=value`) assignment.
     pub fn assignment(&self) -> Option<&str> {
-        let eq = self.text.find('=')?;
-        let name = self.text[..eq].strip_suffix('+').unwrap_or(&self.text[..eq]);
-        let name = name.split('[').next().unwrap_or(name);
-        is_identifier(name).then_some(name)
+        assignment_name(&self.text)
+    }
+}
+
+fn assignment_name(text: &str) -> Option<&str> {
+    let eq = text.find('=')?;
+    let name = text[..eq].strip_suffix('+').unwrap_or(&text[..eq]);
+    let name = name.split('[').next().unwrap_or(name);
+    is_identifier(name).then_some(name)
+}
+
+/// [`ShellScan`] without a copy of each word: words borrow the scanned text
+/// unless removing quotes changed them, and all commands' words share one
+/// list. For callers that only look at a scan, such as the step graph,
+/// which scans every step.
+#[derive(Debug, Clone, Default)]
+pub struct BorrowedScan<'a> {
+    /// The words of every command, command after command.
+    pub words: Vec<BorrowedWord<'a>>,
+    pub commands: Vec<BorrowedCommand>,
+    pub var_refs: Vec<BorrowedVarRef<'a>>,
+    pub positional_refs: Vec<Span>,
+    pub heredocs: Vec<Heredoc>,
+    pub comments: Vec<Span>,
+    /// Lines the line filter set aside, as byte spans including the newline.
+    pub skipped_lines: Vec<Span>,
+    pub unterminated: Option<(Span, &'static str)>,
+}
+
+/// A [`SimpleCommand`] whose words are `words` of its [`BorrowedScan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BorrowedCommand {
+    pub words: Range<usize>,
+    pub span: Span,
+    pub stdin_redirected: bool,
+    pub piped_input: bool,
+    pub background: bool,
+    pub substituted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BorrowedWord<'a> {
+    /// The word with quotes and escapes removed; expansions stay verbatim.
+    pub text: Cow<'a, str>,
+    pub span: Span,
+    pub quoted: bool,
+}
+
+impl BorrowedWord<'_> {
+    /// `Some(name)` when the word is a `NAME=value` (or `NAME+=value`) assignment.
+    pub fn assignment(&self) -> Option<&str> {
+        assignment_name(&self.text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BorrowedVarRef<'a> {
+    pub name: &'a str,
+    /// The whole expansion, e.g. `${NAME:-x}`.
+    pub span: Span,
+    pub quote: QuoteContext,
+    /// `${NAME:-default}`, `${NAME=x}` or `${NAME:+alt}`: reading it does not require a value.
+    pub optional: bool,
+}
+
+impl<'a> BorrowedScan<'a> {
+    /// The words of `command`.
+    pub fn words(&self, command: &BorrowedCommand) -> &[BorrowedWord<'a>] {
+        self.words.get(command.words.clone()).unwrap_or(&[])
+    }
+
+    /// Like [`SimpleCommand::argv`]: the words from the program on.
+    pub fn argv(&self, command: &BorrowedCommand) -> impl Iterator<Item = &BorrowedWord<'a>> {
+        self.words(command).iter().skip_while(|word| precedes_program(&word.text, word.quoted))
+    }
+
+    /// The same scan with every word and name copied out.
+    pub fn into_owned(self) -> ShellScan {
+        let mut words = self.words.into_iter();
+        let commands = self
+            .commands
+            .into_iter()
+            .map(|command| SimpleCommand {
+                // Commands' words follow each other in order.
+                words: words.by_ref().take(command.words.len()).map(|word| Word { text: word.text.into_owned(), span: word.span, quoted: word.quoted }).collect(),
+                span: command.span,
+                stdin_redirected: command.stdin_redirected,
+                piped_input: command.piped_input,
+                background: command.background,
+                substituted: command.substituted,
+            })
+            .collect();
+        let var_refs = self
+            .var_refs
+            .into_iter()
+            .map(|var| VarRef { name: var.name.to_string(), span: var.span, quote: var.quote, optional: var.optional })
+            .collect();
+        ShellScan {
+            commands,
+            var_refs,
+            positional_refs: self.positional_refs,
+            heredocs: self.heredocs,
+            comments: self.comments,
+            skipped_lines: self.skipped_lines,
+            unterminated: self.unterminated,
+        }
     }
 }
 
@@ -104,9 +210,39 @@ pub fn is_identifier(name: &str) -> bool {
 /// level (outside quotes, heredocs, substitutions and continuations); when it
 /// returns `true` the line is skipped entirely.
 pub fn scan(text: &str, line_filter: &mut dyn FnMut(Span) -> bool) -> ShellScan {
+    scan_borrowed(text, line_filter).into_owned()
+}
+
+/// [`scan`] into a [`BorrowedScan`].
+pub fn scan_borrowed<'a>(text: &'a str, line_filter: &mut dyn FnMut(Span) -> bool) -> BorrowedScan<'a> {
     let mut scanner = Scanner::new(text);
     scanner.run(line_filter);
     scanner.out
+}
+
+/// [`scan_all`] into a [`BorrowedScan`].
+pub fn scan_all_borrowed(text: &str) -> BorrowedScan<'_> {
+    scan_borrowed(text, &mut |_| false)
+}
+
+/// What [`scan_lines`] finds: the same line structure as [`scan`], without
+/// the commands, words and references.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LineScan {
+    pub skipped_lines: Vec<Span>,
+    pub unterminated: Option<(Span, &'static str)>,
+}
+
+/// Like [`scan`], but only tracks the state that decides where lines start
+/// and whether the text ends inside a construct. Classification asks these
+/// questions of every block, and the step graph scans the runnable script
+/// in full afterwards anyway, so this pass builds no words (no allocation
+/// per word) — it is the cheap half of scanning a block twice.
+pub(crate) fn scan_lines(text: &str, line_filter: &mut dyn FnMut(Span) -> bool) -> LineScan {
+    let mut scanner = Scanner::new(text);
+    scanner.record = false;
+    scanner.run(line_filter);
+    LineScan { skipped_lines: scanner.out.skipped_lines, unterminated: scanner.out.unterminated }
 }
 
 /// Scans `text` with no lines skipped.
@@ -131,10 +267,11 @@ enum Terminator {
 }
 
 #[derive(Debug)]
-struct CommandFrame {
+struct CommandFrame<'a> {
     terminator: Terminator,
     is_array_literal: bool,
-    words: Vec<Word>,
+    /// Words of the command being read; moved to the scan when it ends.
+    words: Vec<BorrowedWord<'a>>,
     word_start: Option<usize>,
     word_quoted: bool,
     command_start: Option<usize>,
@@ -143,7 +280,7 @@ struct CommandFrame {
     piped_input: bool,
 }
 
-impl CommandFrame {
+impl CommandFrame<'_> {
     fn new(terminator: Terminator) -> Self {
         CommandFrame {
             terminator,
@@ -160,8 +297,8 @@ impl CommandFrame {
 }
 
 #[derive(Debug)]
-enum Frame {
-    Command(CommandFrame),
+enum Frame<'a> {
+    Command(CommandFrame<'a>),
     DoubleQuote,
     SingleQuote,
     AnsiCQuote,
@@ -180,17 +317,21 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'a>>,
     pending_heredocs: Vec<PendingHeredoc>,
     /// A `|`, `&&`, `||` or `\` ended the previous line, so the next line continues it.
     continues: bool,
-    out: ShellScan,
+    out: BorrowedScan<'a>,
     stop_at: Option<usize>,
     context_at_stop: Option<QuoteContext>,
     /// `{ … }` groups open at top level, and which of them are function bodies.
     brace_depth: usize,
     function_body_depths: Vec<usize>,
     function_header_seen: bool,
+    /// `false` for [`scan_lines`]: keep only skipped lines and the
+    /// unterminated construct. Nothing that decides control flow depends on
+    /// what is recorded, so both modes see the same lines.
+    record: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -202,12 +343,13 @@ impl<'a> Scanner<'a> {
             frames: vec![Frame::Command(CommandFrame::new(Terminator::EndOfText))],
             pending_heredocs: Vec::new(),
             continues: false,
-            out: ShellScan::default(),
+            out: BorrowedScan::default(),
             stop_at: None,
             context_at_stop: None,
             brace_depth: 0,
             function_body_depths: Vec::new(),
             function_header_seen: false,
+            record: true,
         }
     }
 
@@ -227,7 +369,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn line_end(&self, from: usize) -> usize {
-        self.bytes[from..].iter().position(|b| *b == b'\n').map(|i| from + i + 1).unwrap_or(self.bytes.len())
+        memchr::memchr(b'\n', &self.bytes[from..]).map(|i| from + i + 1).unwrap_or(self.bytes.len())
     }
 
     fn current_quote_context(&self) -> QuoteContext {
@@ -282,7 +424,9 @@ impl<'a> Scanner<'a> {
             line = line.trim_start_matches('\t');
         }
         if line == delimiter {
-            self.out.heredocs.push(Heredoc { body: Span::new(*body_start, self.pos), expands: *expands });
+            if self.record {
+                self.out.heredocs.push(Heredoc { body: Span::new(*body_start, self.pos), expands: *expands });
+            }
             self.frames.pop();
             self.pos = end;
             self.start_pending_heredoc();
@@ -314,8 +458,11 @@ impl<'a> Scanner<'a> {
             Some(Frame::SingleQuote) => {
                 if c == b'\'' {
                     self.frames.pop();
+                    self.pos += 1;
+                } else {
+                    let limit = self.skip_limit();
+                    self.pos = memchr::memchr(b'\'', &self.bytes[self.pos..limit]).map_or(limit, |i| self.pos + i);
                 }
-                self.pos += 1;
             }
             Some(Frame::AnsiCQuote) => {
                 match c {
@@ -338,7 +485,7 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                     self.frames.push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
                 }
-                _ => self.pos += 1,
+                _ => self.skip_plain(|b| !matches!(b, b'"' | b'\\' | b'$' | b'`')),
             },
             Some(Frame::Parameter) => match c {
                 b'}' => {
@@ -385,18 +532,35 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                     self.frames.push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
                 }
-                _ => self.pos += 1,
+                // Stop at the newline: the next line may be the delimiter.
+                b'\n' => self.pos += 1,
+                _ => self.skip_plain(|b| !matches!(b, b'\\' | b'$' | b'`' | b'\n')),
             },
             None => self.pos += 1,
         }
         self.pos = self.pos.min(self.bytes.len());
     }
 
-    fn command_frame(&mut self) -> &mut CommandFrame {
-        match self.frames.last_mut() {
-            Some(Frame::Command(frame)) => frame,
-            _ => unreachable!("command_frame called outside a command frame"),
+    /// Where a run of bytes that need no decision may be skipped to:
+    /// the end, or the offset `quote_context_at` asks about.
+    fn skip_limit(&self) -> usize {
+        self.stop_at.map_or(self.bytes.len(), |stop| stop.clamp(self.pos, self.bytes.len()))
+    }
+
+    /// Steps over the byte at `pos` and every following byte for which
+    /// `plain` holds, up to [`Self::skip_limit`]. Only for bytes that `step`
+    /// would pass over one at a time without changing any state, so the
+    /// result is the same as stepping, just without a dispatch per byte.
+    fn skip_plain(&mut self, plain: impl Fn(u8) -> bool) {
+        let limit = self.skip_limit();
+        self.pos += 1;
+        while self.pos < limit && plain(self.bytes[self.pos]) {
+            self.pos += 1;
         }
+    }
+
+    fn command_frame(&mut self) -> &mut CommandFrame<'a> {
+        command_frame_in(&mut self.frames)
     }
 
     fn begin_word(&mut self, quoted: bool) {
@@ -415,6 +579,7 @@ impl<'a> Scanner<'a> {
     fn end_word(&mut self) {
         let pos = self.pos;
         let text = self.text;
+        let record = self.record;
         let frame = self.command_frame();
         let Some(start) = frame.word_start.take() else { return };
         let raw = &text[start..pos];
@@ -422,10 +587,15 @@ impl<'a> Scanner<'a> {
             frame.redirect_target_pending = false;
             return;
         }
+        if !record {
+            // Words and the brace tracking below only feed recorded output
+            // (commands and positional references).
+            return;
+        }
         let first_word = frame.words.is_empty();
         let is_function_keyword = first_word && raw == "function";
         let opens_function_keyword_body = raw == "{" && frame.words.first().is_some_and(|word| word.text == "function");
-        frame.words.push(Word { text: unquote(raw), span: Span::new(start, pos), quoted: frame.word_quoted });
+        frame.words.push(BorrowedWord { text: unquote_borrowed(raw), span: Span::new(start, pos), quoted: frame.word_quoted });
         if is_function_keyword {
             self.function_header_seen = true;
         }
@@ -446,17 +616,23 @@ impl<'a> Scanner<'a> {
         self.end_word();
         let pos = self.pos;
         let substituted = self.frames.len() > 1;
-        let frame = self.command_frame();
-        let words = std::mem::take(&mut frame.words);
+        let record = self.record;
+        let frame = command_frame_in(&mut self.frames);
         let start = frame.command_start.take();
         let stdin_redirected = std::mem::take(&mut frame.stdin_redirected);
         let piped_input = std::mem::take(&mut frame.piped_input);
         frame.redirect_target_pending = false;
-        if frame.is_array_literal || words.is_empty() {
+        let (Some(first), Some(last)) = (frame.words.first(), frame.words.last()) else { return };
+        if frame.is_array_literal || !record {
+            frame.words.clear();
             return;
         }
-        let span = Span::new(start.unwrap_or(words[0].span.start), words.last().map(|w| w.span.end).unwrap_or(pos));
-        self.out.commands.push(SimpleCommand { words, span, stdin_redirected, piped_input, background, substituted });
+        let span = Span::new(start.unwrap_or(first.span.start), last.span.end);
+        // The frame keeps its buffer for the next command.
+        let begin = self.out.words.len();
+        self.out.words.append(&mut frame.words);
+        let words = begin..self.out.words.len();
+        self.out.commands.push(BorrowedCommand { words, span, stdin_redirected, piped_input, background, substituted });
     }
 
     fn step_command(&mut self, c: u8) {
@@ -478,7 +654,9 @@ impl<'a> Scanner<'a> {
             b'#' if self.command_frame().word_start.is_none() => {
                 let end = self.line_end(self.pos);
                 let end_without_newline = if end > self.pos && self.bytes[end - 1] == b'\n' { end - 1 } else { end };
-                self.out.comments.push(Span::new(self.pos, end_without_newline));
+                if self.record {
+                    self.out.comments.push(Span::new(self.pos, end_without_newline));
+                }
                 self.pos = end_without_newline;
             }
             b'\\' => {
@@ -587,7 +765,8 @@ impl<'a> Scanner<'a> {
             }
             _ => {
                 self.begin_word(false);
-                self.pos += 1;
+                // `#` only starts a comment before a word, so inside one it is plain.
+                self.skip_plain(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'\'' | b'"' | b'`' | b'$' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>'));
             }
         }
     }
@@ -688,11 +867,13 @@ impl<'a> Scanner<'a> {
                 let name = &self.text[name_start..self.pos];
                 let rest = &self.text[self.pos..];
                 let optional = ["-", ":-", "=", ":=", "+", ":+"].iter().any(|op| rest.starts_with(op));
-                let end = self.matching_brace(start + 2);
-                if is_identifier(name) {
-                    self.out.var_refs.push(VarRef { name: name.to_string(), span: Span::new(start, end), quote, optional });
-                } else if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) && self.function_body_depths.is_empty() {
-                    self.out.positional_refs.push(Span::new(start, end));
+                if self.record {
+                    let end = self.matching_brace(start + 2);
+                    if is_identifier(name) {
+                        self.out.var_refs.push(BorrowedVarRef { name, span: Span::new(start, end), quote, optional });
+                    } else if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) && self.function_body_depths.is_empty() {
+                        self.out.positional_refs.push(Span::new(start, end));
+                    }
                 }
                 self.frames.push(Frame::Parameter);
             }
@@ -710,13 +891,15 @@ impl<'a> Scanner<'a> {
                 while self.peek(0) == b'_' || self.peek(0).is_ascii_alphanumeric() {
                     self.pos += 1;
                 }
-                let name = self.text[name_start..self.pos].to_string();
-                self.out.var_refs.push(VarRef { name, span: Span::new(start, self.pos), quote, optional: false });
+                if self.record {
+                    let name = &self.text[name_start..self.pos];
+                    self.out.var_refs.push(BorrowedVarRef { name, span: Span::new(start, self.pos), quote, optional: false });
+                }
             }
             c if c.is_ascii_digit() => {
                 self.pos += 2;
                 // Inside a function, `$1` is the function's argument, not the script's.
-                if c != b'0' && self.function_body_depths.is_empty() {
+                if c != b'0' && self.function_body_depths.is_empty() && self.record {
                     self.out.positional_refs.push(Span::new(start, self.pos));
                 }
             }
@@ -775,9 +958,44 @@ impl<'a> Scanner<'a> {
     }
 }
 
+fn command_frame_in<'f, 'a>(frames: &'f mut [Frame<'a>]) -> &'f mut CommandFrame<'a> {
+    match frames.last_mut() {
+        Some(Frame::Command(frame)) => frame,
+        _ => unreachable!("command_frame called outside a command frame"),
+    }
+}
+
+/// [`unquote`], borrowing from `raw` when nothing is removed or the word is
+/// one quoted string (`"$URL"`, `'.items[0]'`) whose inside stays as it is.
+fn unquote_borrowed(raw: &str) -> Cow<'_, str> {
+    let bytes = raw.as_bytes();
+    match memchr::memchr3(b'\'', b'"', b'\\', bytes) {
+        None => return Cow::Borrowed(raw),
+        Some(0) if bytes.len() >= 2 && bytes[bytes.len() - 1] == bytes[0] => {
+            let inner = &raw[1..raw.len() - 1];
+            let plain = match bytes[0] {
+                // Inside single quotes nothing is special but the closing quote.
+                b'\'' => !inner.contains('\''),
+                // Inside double quotes a backslash may escape something.
+                b'"' => memchr::memchr2(b'"', b'\\', inner.as_bytes()).is_none(),
+                _ => false,
+            };
+            if plain {
+                return Cow::Borrowed(inner);
+            }
+        }
+        Some(_) => {}
+    }
+    Cow::Owned(unquote(raw))
+}
+
 /// Removes quotes and backslash escapes from a shell word, keeping
 /// expansions verbatim.
 pub fn unquote(raw: &str) -> String {
+    // Most words have nothing to remove.
+    if memchr::memchr3(b'\'', b'"', b'\\', raw.as_bytes()).is_none() {
+        return raw.to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {

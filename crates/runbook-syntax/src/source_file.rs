@@ -19,9 +19,12 @@ pub struct Location {
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: String) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(memchr_newlines(text.as_bytes()).map(|i| i + 1))
-            .collect();
+        let bytes = text.as_bytes();
+        // Counting first (vectorised) sizes the index exactly: no regrowth
+        // copies and no slack kept alive for the document's lifetime.
+        let mut line_starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        line_starts.push(0);
+        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
         SourceFile { name: name.into(), text, line_starts }
     }
 
@@ -72,10 +75,6 @@ impl SourceFile {
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
-}
-
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
 }
 
 #[cfg(test)]

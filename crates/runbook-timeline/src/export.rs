@@ -559,7 +559,8 @@ fn commands_and_spans(
                 commands.push(CommandRun {
                     step: step.clone(),
                     title: started.title.clone(),
-                    command: started.command.clone(),
+                    // Scripts end with a newline, which would render as an empty last line.
+                    command: started.command.trim_end().to_owned(),
                     cwd: started.cwd.clone(),
                     attempt: started.attempt,
                     started: human_format::utc_time(event.ts),
@@ -644,7 +645,11 @@ fn describe(event: &Event, titles: &HashMap<String, String>) -> String {
             } else {
                 String::new()
             };
-            format!("Step {titled_step} started{attempt}: {}", started.command)
+            // Scripts end with a newline; it would show as a stray line break.
+            format!(
+                "Step {titled_step} started{attempt}: {}",
+                started.command.trim_end()
+            )
         }
         EventKind::StepEdited(_) => format!("Step {titled_step}: command edited before running"),
         EventKind::StepOutput(output) => format!(

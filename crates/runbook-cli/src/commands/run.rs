@@ -37,6 +37,8 @@ pub fn run(args: &RunArgs) -> Result<(), ExitCode> {
     }
     let state_dir = StateDir::resolve(args.state_dir.clone());
     let run_dir = state_dir.create_run().map_err(|error| usage_error(&format!("cannot create the run directory: {error}")))?;
+    // Held while the run executes, so `runbook resume` cannot start it a second time.
+    let _lock = crate::commands::resume::RunLock::acquire(&run_dir).map_err(|message| usage_error(&message))?;
     let actor = if args.yes { runbook_timeline::AUTOMATION_ACTOR.to_string() } else { runbook_timeline::current_actor() };
     let writer = TimelineWriter::open(run_dir.timeline_path(), actor).map_err(|error| usage_error(&format!("cannot open the timeline: {error}")))?;
     let setup = RunSetup {
@@ -124,8 +126,7 @@ pub fn execute(setup: RunSetup<'_>, run_dir: runbook_timeline::RunDir, writer: T
     if let Err(error) = interrupter.install_sigint_handler() {
         eprintln!("warning: cannot handle Ctrl-C: {error}");
     }
-    let steps_meta = runbook.graph.steps.iter().map(|step| (step.id.clone(), (step.title.clone(), step.heading_path.clone()))).collect();
-    let mut recorder = TimelineRecorder::new(run_dir, writer, steps_meta);
+    let mut recorder = TimelineRecorder::new(run_dir, writer);
     let live = std::io::stdout().is_terminal() && !setup.unattended;
     let mut renderer = EventRenderer::new(stdout_color(), live, hint, setup.unattended);
     let config = EngineConfig {
