@@ -7,6 +7,7 @@
 //! and an interrupt recorded just before a prompt is taken before it shows.
 
 use console::{Key, Style, Term};
+use nix::sys::termios::{self, FlushArg, LocalFlags, SetArg, Termios};
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 use runbook_exec::{
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 pub struct TerminalPrompter {
     /// Where prompts are drawn: stderr, or stdout when stderr is redirected.
@@ -260,42 +261,31 @@ impl TerminalPrompter {
 /// - No signal keys: Ctrl-C always reaches the read as a key. As a SIGINT it
 ///   would only be recorded while the read blocked until the next key.
 struct PromptTerminalMode {
-    saved: Option<String>,
+    saved: Option<Termios>,
 }
 
 impl PromptTerminalMode {
+    /// No echo and no signals while a prompt reads keys, so Ctrl-C arrives as a key; keys
+    /// typed while a step ran are thrown away so they cannot answer this prompt.
     fn engage() -> Self {
-        let saved = Command::new("stty")
-            .arg("-g")
-            .stdin(Stdio::inherit())
-            .stderr(Stdio::null())
-            .output()
-            .ok()
-            .filter(|output| output.status.success())
-            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
-            .filter(|saved| !saved.is_empty());
-        if saved.is_some() {
-            stty(&["-echo", "-isig"]);
-        }
-        PromptTerminalMode { saved }
+        let stdin = std::io::stdin();
+        let Ok(saved) = termios::tcgetattr(&stdin) else {
+            return PromptTerminalMode { saved: None };
+        };
+        let _ = termios::tcflush(&stdin, FlushArg::TCIFLUSH);
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO | LocalFlags::ISIG);
+        let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, &quiet);
+        PromptTerminalMode { saved: Some(saved) }
     }
 }
 
 impl Drop for PromptTerminalMode {
     fn drop(&mut self) {
         if let Some(saved) = &self.saved {
-            stty(&[saved.as_str()]);
+            let _ = termios::tcsetattr(std::io::stdin(), SetArg::TCSANOW, saved);
         }
     }
-}
-
-fn stty(args: &[&str]) {
-    let _ = Command::new("stty")
-        .args(args)
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
 }
 
 /// A private temporary file holding a command while it is edited; removed when dropped.

@@ -185,12 +185,17 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> RunOutcome {
         let result = self.run_inner(header, prompter, sink);
+        let pause_reason = match &result {
+            Err(Halt::Prompt(PromptError::Unavailable(reason))) => format!("the terminal went away ({reason})"),
+            Err(Halt::Prompt(PromptError::Interrupted)) => "interrupted".to_string(),
+            _ => "operator quit".to_string(),
+        };
         let (status, input_error, abort_reason) = match result {
             Ok(status) => (status, None, None),
             Err(Halt::Prompt(PromptError::Interrupted)) => (RunStatus::Interrupted, None, None),
-            Err(Halt::Prompt(PromptError::Unavailable(reason))) => {
-                (RunStatus::Aborted, None, Some(reason))
-            }
+            // The terminal went away (closed, hung up, input ended): pause with the state
+            // saved so the run can be resumed.
+            Err(Halt::Prompt(PromptError::Unavailable(_))) => (RunStatus::Paused, None, None),
             Err(Halt::Input(message)) => (RunStatus::Failed, Some(message), None),
             Err(Halt::Sink(message)) => (
                 RunStatus::Aborted,
@@ -210,13 +215,7 @@ impl<'a> Engine<'a> {
             abort_reason,
         };
         let ending = match status {
-            RunStatus::Paused | RunStatus::Interrupted => Event::RunPaused {
-                reason: if status == RunStatus::Paused {
-                    "operator quit".into()
-                } else {
-                    "interrupted".into()
-                },
-            },
+            RunStatus::Paused | RunStatus::Interrupted => Event::RunPaused { reason: pause_reason },
             _ => Event::RunFinished {
                 status,
                 ok: outcome.ok,
@@ -280,6 +279,9 @@ impl<'a> Engine<'a> {
         prompter: &mut dyn Prompter,
         sink: &mut dyn EventSink,
     ) -> Result<Flow, Halt> {
+        if self.interrupter.shutdown_requested() {
+            return Err(Halt::Prompt(PromptError::Unavailable("hang-up or stop signal".into())));
+        }
         let step = self.step(position);
         if self.config.completed.contains(&step.id) {
             self.states[position] = StepState::Done;
@@ -470,7 +472,7 @@ impl<'a> Engine<'a> {
                 self.record_unattended_confirmations(position, sink)?;
             }
             // Run, then on failure ask what to do (or stop, unattended).
-            loop {
+            'run: loop {
                 let execution = self.execute(position, &command, &positional, sink)?;
                 if execution.result == StepResult::Ok {
                     self.after_success(position, execution.stdout, sink)?;
@@ -478,6 +480,9 @@ impl<'a> Engine<'a> {
                     return Ok(Flow::Next);
                 }
                 self.states[position] = StepState::Failed;
+                if self.interrupter.shutdown_requested() {
+                    return Err(Halt::Prompt(PromptError::Unavailable("hang-up or stop signal".into())));
+                }
                 if self.unattended() {
                     if execution.result == StepResult::Interrupted {
                         return Ok(Flow::Stop(RunStatus::Interrupted));
@@ -495,39 +500,40 @@ impl<'a> Engine<'a> {
                     detail: execution.detail,
                     tail: execution.tail,
                 };
-                match prompter.failure_action(&failure)? {
-                    FailureAction::Retry => {
-                        self.states[position] = StepState::Pending;
-                        continue;
-                    }
-                    FailureAction::Edit => {
-                        let view = self.view_with_command(position, &command);
-                        if let Some(edited) = prompter
-                            .edit_command(&view, &command)?
-                            .filter(|edited| *edited != command)
-                        {
+                loop {
+                    match prompter.failure_action(&failure)? {
+                        FailureAction::Retry => {
+                            self.states[position] = StepState::Pending;
+                            continue 'run;
+                        }
+                        FailureAction::Edit => {
+                            let view = self.view_with_command(position, &command);
+                            let Some(edited) = prompter.edit_command(&view, &command)?.filter(|edited| *edited != command) else {
+                                // Nothing changed: ask again rather than re-run the failed command.
+                                continue;
+                            };
                             self.record_edit(&id, &command, &edited, sink)?;
                             command = edited;
+                            self.states[position] = StepState::Pending;
+                            continue 'run;
                         }
-                        self.states[position] = StepState::Pending;
-                        continue;
-                    }
-                    FailureAction::Skip => {
-                        sink.emit(&Event::StepSkipped {
-                            id: id.clone(),
-                            reason: format!("skipped after it {}", execution.result.as_str()),
-                        })?;
-                        self.states[position] = StepState::Skipped;
-                        return Ok(Flow::Next);
-                    }
-                    FailureAction::Jump => {
-                        if let Some(target) = self.jump(position, prompter)? {
-                            return Ok(Flow::JumpTo(target));
+                        FailureAction::Skip => {
+                            sink.emit(&Event::StepSkipped {
+                                id: id.clone(),
+                                reason: format!("skipped after it {}", execution.result.as_str()),
+                            })?;
+                            self.states[position] = StepState::Skipped;
+                            return Ok(Flow::Next);
                         }
-                        ask = true;
-                        break;
+                        FailureAction::Jump => {
+                            if let Some(target) = self.jump(position, prompter)? {
+                                return Ok(Flow::JumpTo(target));
+                            }
+                            ask = true;
+                            break 'run;
+                        }
+                        FailureAction::Quit => return Ok(Flow::Stop(RunStatus::Paused)),
                     }
-                    FailureAction::Quit => return Ok(Flow::Stop(RunStatus::Paused)),
                 }
             }
         }
@@ -803,6 +809,17 @@ impl<'a> Engine<'a> {
         let wants_regex = matches!(attributes.expect, Some(Expect::OutputMatches(_)));
         let mut last = None;
         for attempt in 1..=attempts {
+            // A Ctrl-C that arrived between steps (no step was running to stop) stops this one
+            // before it starts.
+            if self.unattended() && self.interrupter.take_pending_interrupt() {
+                return Ok(Execution {
+                    result: StepResult::Interrupted,
+                    stdout: None,
+                    tail: String::new(),
+                    exit_code: None,
+                    detail: Some("interrupted before it started".into()),
+                });
+            }
             sink.emit(&Event::StepStarted {
                 id: step.id.clone(),
                 title: self.redactor.redact_str(&step.title).0,
@@ -958,6 +975,10 @@ impl<'a> Engine<'a> {
                 break;
             }
             if self.wait_before_retry(delay) {
+                if let Some(execution) = last.as_mut() {
+                    execution.result = StepResult::Interrupted;
+                    execution.detail = Some("interrupted while waiting to retry".into());
+                }
                 break;
             }
         }

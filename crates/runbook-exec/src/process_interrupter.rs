@@ -29,6 +29,7 @@ pub struct Interrupter {
 struct Shared {
     state: Mutex<InterruptState>,
     sigint_handler_installed: AtomicBool,
+    shutdown: AtomicBool,
 }
 
 #[derive(Default)]
@@ -64,8 +65,9 @@ impl Interrupter {
         std::mem::take(&mut self.lock().pending)
     }
 
-    /// Turns SIGINT delivered to this process (Ctrl-C) into [`interrupt`](Self::interrupt) calls
-    /// for the rest of the process's life: SIGINT no longer terminates the process, the caller
+    /// Turns SIGINT delivered to this process (Ctrl-C) into [`interrupt`](Self::interrupt) calls,
+    /// and SIGHUP/SIGTERM into [`request_shutdown`](Self::request_shutdown), for the rest of the
+    /// process's life: SIGINT no longer terminates the process, the caller
     /// decides when to quit (see [`take_pending_interrupt`](Self::take_pending_interrupt)).
     /// A background thread receives the signal, so the handler itself does nothing unsafe.
     /// Calling it again on this interrupter (or a clone) does nothing; calling it on another
@@ -78,14 +80,21 @@ impl Interrupter {
         {
             return Ok(());
         }
-        let installed = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let installed = signal_hook::iterator::Signals::new([SIGINT, SIGHUP, SIGTERM])
             .and_then(|mut signals| {
                 let interrupter = self.clone();
                 thread::Builder::new()
                     .name("runbook-sigint".to_owned())
                     .spawn(move || {
-                        for _ in signals.forever() {
-                            interrupter.interrupt();
+                        for signal in signals.forever() {
+                            if signal == SIGINT {
+                                interrupter.interrupt();
+                            } else {
+                                // The terminal closed (SIGHUP) or someone asked runbook to stop
+                                // (SIGTERM): stop the step and let the engine save and pause.
+                                interrupter.request_shutdown();
+                            }
                         }
                     })
                     .map(drop)
@@ -96,6 +105,17 @@ impl Interrupter {
                 .store(false, Ordering::SeqCst);
         }
         installed
+    }
+
+    /// Stops the running step and asks the engine to pause the run with its state saved.
+    pub fn request_shutdown(&self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.interrupt();
+    }
+
+    /// Whether SIGHUP/SIGTERM (or [`request_shutdown`](Self::request_shutdown)) asked the run to stop.
+    pub fn shutdown_requested(&self) -> bool {
+        self.shared.shutdown.load(Ordering::SeqCst)
     }
 
     /// Routes interrupts to a step until the returned registration is dropped.

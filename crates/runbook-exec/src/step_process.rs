@@ -40,6 +40,8 @@ use crate::process_step_request::StepIo;
 use crate::process_waker::StepWaker;
 
 const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// How often a stopping step's process group is checked for leftover jobs once the shell exited.
+const GROUP_RECHECK_INTERVAL: Duration = Duration::from_millis(50);
 /// Captured stdout beyond this is left out of [`FinishedStep::stdout`] (it is still streamed).
 pub(crate) const CAPTURE_LIMIT_BYTES: usize = 1024 * 1024;
 /// After the shell exits, how long to keep forwarding output of background jobs that still hold
@@ -182,6 +184,15 @@ impl StepProcess {
             if exited_at.is_none() && stop.is_none() && timeout_at.is_some_and(|at| now >= at) {
                 self.stop_or_escalate(&mut stop, StopCause::Timeout, grace);
             }
+            // After the shell is gone, leftover jobs of the group may die from the signal
+            // already sent: stop waiting as soon as they have, not at the escalation deadline.
+            if exited_at.is_some()
+                && let Some(active) = &mut stop
+                && active.next_escalation.is_some()
+                && !self.group_alive()
+            {
+                active.next_escalation = None;
+            }
             if let Some(active) = &mut stop
                 && active.next_escalation.is_some_and(|at| now >= at)
             {
@@ -202,10 +213,13 @@ impl StepProcess {
                 }
             }
 
+            let recheck_group = (exited_at.is_some() && stop.as_ref().is_some_and(|active| active.next_escalation.is_some()))
+                .then(|| now + GROUP_RECHECK_INTERVAL);
             let deadline = [
                 timeout_at.filter(|_| exited_at.is_none() && stop.is_none()),
                 stop.as_ref().and_then(|active| active.next_escalation),
                 drain_until,
+                recheck_group,
             ]
             .into_iter()
             .flatten()

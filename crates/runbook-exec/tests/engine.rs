@@ -443,3 +443,28 @@ fn a_failing_sink_stops_the_run_before_the_next_step() {
     assert!(harness.path("one.txt").exists());
     assert!(!harness.path("two.txt").exists(), "a step ran although its start could not be recorded");
 }
+
+#[test]
+fn a_stop_signal_pauses_the_run_with_the_step_interrupted() {
+    let harness = Harness::new();
+    let document = runbook_syntax::parse("t.md", "# T\n\n```bash {name=long}\nsleep 1000\n```\n\n```bash {name=next}\ntouch next\n```\n");
+    let graph = StepGraph::build(&document);
+    let session = ShellSession::new(ShellConfig::new("bash", harness.dir.path(), Vec::new())).unwrap();
+    let interrupter = Interrupter::new();
+    let config = EngineConfig { mode: RunMode::Unattended, ..EngineConfig::default() };
+    let mut engine = Engine::new(&graph, graph.order.clone(), config, VariableStore::default(), session, interrupter.clone());
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        interrupter.request_shutdown();
+    });
+    let mut sink = CollectingSink::default();
+    let header = RunHeader { title: "t".into(), runbook: "t.md".into(), content_sha256: String::new(), resumed: false };
+    let started = std::time::Instant::now();
+    let outcome = engine.run(header, &mut Script::default(), &mut sink);
+    stopper.join().unwrap();
+    assert_eq!(outcome.status, RunStatus::Paused);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(finished(&sink.events), vec![("long".to_string(), StepResult::Interrupted)]);
+    assert!(matches!(sink.events.last(), Some(Event::RunPaused { reason }) if reason.contains("hang-up")));
+    assert!(!harness.path("next").exists());
+}

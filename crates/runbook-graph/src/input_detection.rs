@@ -5,7 +5,7 @@ use crate::script_offsets::ScriptOffsets;
 use crate::{Input, InputKind};
 use memchr::memmem;
 use regex::Regex;
-use runbook_syntax::shell_scan::{ShellScan, SimpleCommand, Word};
+use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan, BorrowedWord};
 use runbook_syntax::{FrontMatter, Script, Span};
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -77,29 +77,28 @@ pub fn normalize_placeholder(text: &str) -> String {
 }
 
 /// Names a step assigns, in order of appearance, with the offset where each assignment happens.
-pub fn assignments(scan: &ShellScan) -> Vec<(String, usize)> {
+pub fn assignments(scan: &BorrowedScan<'_>) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     // One buffer for every command's argv.
     let mut argv = Vec::new();
     for command in &scan.commands {
-        assignments_in(command, &mut argv, &mut out);
+        assignments_in(scan, command, &mut argv, &mut out);
     }
     out.sort_by_key(|(_, offset)| *offset);
     out
 }
 
-fn assignments_in<'a>(command: &'a SimpleCommand, argv: &mut Vec<&'a Word>, out: &mut Vec<(String, usize)>) {
-    let words = &command.words;
-    for word in words.iter().take_while(|word| word.assignment().is_some()) {
+fn assignments_in<'s, 'a>(scan: &'s BorrowedScan<'a>, command: &BorrowedCommand, argv: &mut Vec<&'s BorrowedWord<'a>>, out: &mut Vec<(String, usize)>) {
+    for word in scan.words(command).iter().take_while(|word| word.assignment().is_some()) {
         if let Some(name) = word.assignment() {
             out.push((name.to_string(), word.span.end));
         }
     }
     argv.clear();
-    argv.extend(command.argv());
+    argv.extend(scan.argv(command));
     let Some(program) = argv.first() else { return };
     let rest = &argv[1..];
-    match program.text.as_str() {
+    match &*program.text {
         "export" | "local" | "declare" | "typeset" | "readonly" => {
             for word in rest.iter().filter(|word| !word.text.starts_with('-')) {
                 let name = word.text.split('=').next().unwrap_or("");
@@ -116,14 +115,14 @@ fn assignments_in<'a>(command: &'a SimpleCommand, argv: &mut Vec<&'a Word>, out:
                     continue;
                 }
                 if word.text.starts_with('-') {
-                    skip_value = matches!(word.text.as_str(), "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a" | "-i" | "-C" | "-c");
+                    skip_value = matches!(&*word.text, "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a" | "-i" | "-C" | "-c");
                     if word.text == "-a" {
                         skip_value = false;
                     }
                     continue;
                 }
                 if runbook_syntax::shell_scan::is_identifier(&word.text) {
-                    out.push((word.text.clone(), word.span.start));
+                    out.push((word.text.to_string(), word.span.start));
                 }
             }
         }
@@ -131,12 +130,12 @@ fn assignments_in<'a>(command: &'a SimpleCommand, argv: &mut Vec<&'a Word>, out:
             if let Some(word) = rest.first()
                 && runbook_syntax::shell_scan::is_identifier(&word.text)
             {
-                out.push((word.text.clone(), word.span.start));
+                out.push((word.text.to_string(), word.span.start));
             }
         }
         "getopts" => {
             if let Some(word) = rest.get(1) {
-                out.push((word.text.clone(), word.span.start));
+                out.push((word.text.to_string(), word.span.start));
             }
         }
         _ => {}
@@ -153,7 +152,7 @@ pub struct StepInputs {
 /// Finds a shell step's inputs. `assigned_before` holds names assigned by
 /// earlier steps; captured names count as assigned. `offsets` maps the
 /// script's spans back to the source.
-pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, assigned_before: &HashSet<String>, offsets: &ScriptOffsets) -> StepInputs {
+pub fn detect(script: &Script, scan: &BorrowedScan<'_>, front_matter: &FrontMatter, assigned_before: &HashSet<String>, offsets: &ScriptOffsets) -> StepInputs {
     let mut inputs: Vec<Input> = Vec::new();
     let assigns = assignments(scan);
     let text = script.text.as_str();
@@ -186,7 +185,7 @@ pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, ass
 
     let mut reads: Vec<String> = Vec::new();
     for var in &scan.var_refs {
-        let name = var.name.as_str();
+        let name = var.name;
         let assigned_earlier_here = assigns.iter().any(|(assigned, offset)| assigned == name && *offset < var.span.start);
         if assigned_earlier_here || AMBIENT_VARIABLES.contains(&name) {
             continue;
@@ -258,7 +257,7 @@ pub fn detect(script: &Script, scan: &ShellScan, front_matter: &FrontMatter, ass
 
 /// Placeholder literals in `text`, skipping comments, heredoc bodies and
 /// the arguments of `echo`/`printf` (usage strings are not placeholders).
-pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
+pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> {
     // Text each placeholder regex needs, checked first: most scripts have no
     // placeholder at all, and then neither the regexes nor the exclusions run.
     let bytes = text.as_bytes();
@@ -278,7 +277,7 @@ pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
         .chain(
             scan.commands
                 .iter()
-                .filter(|command| command.argv().next().is_some_and(|program| matches!(program.text.as_str(), "echo" | "printf")))
+                .filter(|command| scan.argv(command).next().is_some_and(|program| matches!(&*program.text, "echo" | "printf")))
                 .map(|command| command.span),
         )
         .collect();
@@ -318,7 +317,7 @@ pub fn placeholders(text: &str, scan: &ShellScan) -> Vec<(String, Span)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runbook_syntax::shell_scan::scan_all;
+    use runbook_syntax::shell_scan::scan_all_borrowed as scan_all;
 
     fn inputs(text: &str, before: &[&str]) -> Vec<(String, InputKind, bool)> {
         let script = Script::from_lines(text.lines().enumerate().map(|(i, l)| (l, i * 100)));

@@ -2,7 +2,7 @@
 //! and commands that need the real terminal.
 
 use aho_corasick::AhoCorasick;
-use runbook_syntax::shell_scan::{ShellScan, SimpleCommand, Word};
+use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan, BorrowedWord};
 use runbook_syntax::Span;
 use serde::Serialize;
 use std::sync::LazyLock;
@@ -31,6 +31,28 @@ impl RiskFlags {
     }
 }
 
+/// A word of the step's scan, borrowed from its script.
+type Word<'a> = BorrowedWord<'a>;
+
+/// What the checks read of one command of the scan.
+struct Command<'s, 'a> {
+    words: &'s [Word<'a>],
+    stdin_redirected: bool,
+    piped_input: bool,
+    background: bool,
+}
+
+impl<'s, 'a> Command<'s, 'a> {
+    fn of(scan: &'s BorrowedScan<'a>, command: &BorrowedCommand) -> Self {
+        Command {
+            words: scan.words(command),
+            stdin_redirected: command.stdin_redirected,
+            piped_input: command.piped_input,
+            background: command.background,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Flag {
     Destructive,
@@ -39,21 +61,21 @@ enum Flag {
 }
 
 /// Programs that wrap another command: the wrapped command is what runs.
-fn unwrap_prefix<'a>(argv: &'a [&'a Word]) -> &'a [&'a Word] {
+fn unwrap_prefix<'a>(argv: &'a [&'a Word<'a>]) -> &'a [&'a Word<'a>] {
     let mut rest = argv;
     loop {
         let Some(first) = rest.first() else { return rest };
-        let skip_flags_with_values = |rest: &'a [&'a Word], with_value: &[&str]| -> &'a [&'a Word] {
+        let skip_flags_with_values = |rest: &'a [&'a Word<'a>], with_value: &[&str]| -> &'a [&'a Word<'a>] {
             let mut index = 1;
             while let Some(word) = rest.get(index) {
                 if !word.text.starts_with('-') {
                     break;
                 }
-                index += if with_value.contains(&word.text.as_str()) { 2 } else { 1 };
+                index += if with_value.contains(&&*word.text) { 2 } else { 1 };
             }
             &rest[index.min(rest.len())..]
         };
-        rest = match first.text.as_str() {
+        rest = match &*first.text {
             "sudo" | "doas" => skip_flags_with_values(rest, &["-u", "-g", "-h", "-p", "-C"]),
             "nohup" | "time" | "exec" | "command" | "builtin" | "nice" | "ionice" | "stdbuf" => skip_flags_with_values(rest, &["-n", "-c"]),
             "env" => {
@@ -77,17 +99,17 @@ fn unwrap_prefix<'a>(argv: &'a [&'a Word]) -> &'a [&'a Word] {
     }
 }
 
-fn has_flag(args: &[&Word], short: char, long: &str) -> bool {
+fn has_flag(args: &[&Word<'_>], short: char, long: &str) -> bool {
     args.iter().any(|word| {
-        let text = word.text.as_str();
+        let text = &*word.text;
         text == long
             || text.strip_prefix(long).is_some_and(|value| value.starts_with('='))
             || (text.starts_with('-') && !text.starts_with("--") && text.len() > 1 && text[1..].chars().all(|c| c.is_ascii_alphanumeric()) && text[1..].contains(short))
     })
 }
 
-fn has_word(args: &[&Word], wanted: &[&str]) -> bool {
-    args.iter().any(|word| wanted.contains(&word.text.as_str()))
+fn has_word(args: &[&Word<'_>], wanted: &[&str]) -> bool {
+    args.iter().any(|word| wanted.contains(&&*word.text))
 }
 
 /// Global options that take a value before a subcommand, e.g. `docker compose -f x.yml down`.
@@ -103,11 +125,11 @@ struct Subcommands<'a> {
 }
 
 impl<'a> Subcommands<'a> {
-    fn of(args: &[&'a Word]) -> Self {
+    fn of(args: &[&'a Word<'a>]) -> Self {
         let mut out = Subcommands { words: [""; 3], len: 0 };
         let mut index = 0;
         while let Some(word) = args.get(index) {
-            let text = word.text.as_str();
+            let text = &*word.text;
             if text.starts_with('-') {
                 index += if OPTIONS_WITH_VALUES.contains(&text) { 2 } else { 1 };
                 continue;
@@ -151,12 +173,12 @@ static DESTRUCTIVE_TEXT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
 /// Verbs that make any CLI's subcommand destructive (`turso db delete`).
 const DELETING_VERBS: &[&str] = &["delete", "destroy", "purge", "prune", "uninstall", "terminate", "wipe", "erase", "rb", "drop"];
 
-fn program_name(word: &Word) -> &str {
+fn program_name<'w>(word: &'w Word<'_>) -> &'w str {
     word.text.rsplit('/').next().unwrap_or(&word.text)
 }
 
 /// Analyses every simple command of a step's scan.
-pub fn assess(scan: &ShellScan, to_source: &dyn Fn(Span) -> Span) -> RiskFlags {
+pub fn assess(scan: &BorrowedScan<'_>, to_source: &dyn Fn(Span) -> Span) -> RiskFlags {
     let mut flags = RiskFlags::default();
     let mut push = |flag: Flag, what: String, span: Span| {
         let list = match flag {
@@ -169,13 +191,13 @@ pub fn assess(scan: &ShellScan, to_source: &dyn Fn(Span) -> Span) -> RiskFlags {
         }
     };
     // Buffers reused for every command of the step.
-    let mut argv: Vec<&Word> = Vec::new();
+    let mut argv: Vec<&Word<'_>> = Vec::new();
     let mut found = Vec::new();
     let mut joined_args = String::new();
     for command in &scan.commands {
         argv.clear();
-        argv.extend(command.argv());
-        assess_argv(&argv, command, &mut joined_args, &mut found);
+        argv.extend(scan.argv(command));
+        assess_argv(&argv, &Command::of(scan, command), &mut joined_args, &mut found);
         for (flag, what) in found.drain(..) {
             push(flag, what, command.span);
         }
@@ -183,7 +205,7 @@ pub fn assess(scan: &ShellScan, to_source: &dyn Fn(Span) -> Span) -> RiskFlags {
     flags
 }
 
-fn assess_argv(argv: &[&Word], command: &SimpleCommand, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
+fn assess_argv(argv: &[&Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
     let mut argv = unwrap_prefix(argv);
     // Commands executed by another command: `find -exec …` (a loop, not
     // recursion, however many `find -exec find -exec …` are nested).
@@ -205,7 +227,7 @@ fn assess_argv(argv: &[&Word], command: &SimpleCommand, joined_args: &mut String
 }
 
 /// Flags for one program run with its arguments (`argv` already unwrapped).
-fn assess_program(argv: &[&Word], command: &SimpleCommand, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
+fn assess_program(argv: &[&Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
     let Some(program_word) = argv.first() else { return };
     let program = program_name(program_word);
     let args = &argv[1..];
@@ -302,7 +324,7 @@ fn assess_program(argv: &[&Word], command: &SimpleCommand, joined_args: &mut Str
         "curl" | "http" | "https" | "wget" => {
             let method = args.iter().enumerate().find_map(|(index, word)| {
                 if word.text == "-X" || word.text == "--request" {
-                    args.get(index + 1).map(|next| next.text.as_str())
+                    args.get(index + 1).map(|next| &*next.text)
                 } else {
                     word.text.strip_prefix("-X").filter(|rest| !rest.is_empty())
                 }
@@ -386,10 +408,10 @@ fn assess_program(argv: &[&Word], command: &SimpleCommand, joined_args: &mut Str
 }
 
 /// Does `redis-cli` get a command to run (rather than opening its prompt)?
-fn has_redis_command(args: &[&Word]) -> bool {
+fn has_redis_command(args: &[&Word<'_>]) -> bool {
     let mut index = 0;
     while let Some(word) = args.get(index) {
-        if matches!(word.text.as_str(), "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s") {
+        if matches!(&*word.text, "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s") {
             index += 2;
             continue;
         }
@@ -401,11 +423,11 @@ fn has_redis_command(args: &[&Word]) -> bool {
     false
 }
 
-fn ssh_opens_session(args: &[&Word]) -> bool {
+fn ssh_opens_session(args: &[&Word<'_>]) -> bool {
     let mut index = 0;
     let mut host_seen = false;
     while let Some(word) = args.get(index) {
-        let text = word.text.as_str();
+        let text = &*word.text;
         if text.starts_with('-') {
             if text == "-N" || text == "-W" {
                 return false;
@@ -426,11 +448,11 @@ fn ssh_opens_session(args: &[&Word]) -> bool {
 /// `-it`-style flags. Docker-like CLIs take options before the container,
 /// so `stop_at_positional` ends the search at the first non-option word
 /// (after the subcommand); kubectl takes them anywhere before `--`.
-fn tty_flags(args: &[&Word], stop_at_positional: bool) -> bool {
+fn tty_flags(args: &[&Word<'_>], stop_at_positional: bool) -> bool {
     let mut interactive = false;
     let mut tty = false;
     for word in args.iter().skip(1) {
-        let text = word.text.as_str();
+        let text = &*word.text;
         if text == "--" || (stop_at_positional && !text.starts_with('-')) {
             break;
         }
@@ -451,7 +473,7 @@ fn tty_flags(args: &[&Word], stop_at_positional: bool) -> bool {
     interactive && tty
 }
 
-fn docker_like_runtime_flags(program: &str, action: &str, args: &[&Word], command: &SimpleCommand, found: &mut Vec<(Flag, String)>) {
+fn docker_like_runtime_flags(program: &str, action: &str, args: &[&Word<'_>], command: &Command<'_, '_>, found: &mut Vec<(Flag, String)>) {
     let _ = command;
     match action {
         "logs" if has_flag(args, 'f', "--follow") => found.push((Flag::Endless, format!("{program} logs -f"))),
@@ -463,7 +485,7 @@ fn docker_like_runtime_flags(program: &str, action: &str, args: &[&Word], comman
     }
 }
 
-fn kubectl_runtime_flags(program: &str, sub: &str, args: &[&Word], found: &mut Vec<(Flag, String)>) {
+fn kubectl_runtime_flags(program: &str, sub: &str, args: &[&Word<'_>], found: &mut Vec<(Flag, String)>) {
     match sub {
         "logs" if has_flag(args, 'f', "--follow") => found.push((Flag::Endless, format!("{program} logs -f"))),
         "port-forward" => found.push((Flag::Endless, format!("{program} port-forward"))),
@@ -483,7 +505,7 @@ fn kubectl_runtime_flags(program: &str, sub: &str, args: &[&Word], found: &mut V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runbook_syntax::shell_scan::scan_all;
+    use runbook_syntax::shell_scan::scan_all_borrowed as scan_all;
 
     fn flags(text: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         let flags = assess(&scan_all(text), &|span| span);

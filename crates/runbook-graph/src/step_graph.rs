@@ -4,7 +4,7 @@ use crate::input_detection::detect;
 use crate::risk::{assess, RiskFlags, RiskReason};
 use crate::script_offsets::ScriptOffsets;
 use crate::{Step, StepKind};
-use runbook_syntax::shell_scan::{scan_all, ShellScan};
+use runbook_syntax::shell_scan::{scan_all_borrowed, BorrowedScan};
 use runbook_syntax::{did_you_mean, slugify, BlockClass, Diagnostic, Document, ItemKind, SectionId, SourceFile, Span};
 use memchr::memmem;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -161,7 +161,7 @@ fn build_steps(document: &Document) -> Vec<Step> {
                 if let Some(script) = &content.script
                     && step.kind.runs_code()
                 {
-                    let scan = scan_all(&script.text);
+                    let scan = scan_all_borrowed(&script.text);
                     analyse_script(&mut step, script, &scan, document, &assigned_so_far);
                     step.script = Some(script.clone());
                 }
@@ -207,7 +207,7 @@ impl LineCursor<'_> {
     }
 }
 
-fn analyse_script(step: &mut Step, script: &runbook_syntax::Script, scan: &ShellScan, document: &Document, assigned_before: &HashSet<String>) {
+fn analyse_script(step: &mut Step, script: &runbook_syntax::Script, scan: &BorrowedScan<'_>, document: &Document, assigned_before: &HashSet<String>) {
     let offsets = ScriptOffsets::new(script);
     let found = detect(script, scan, &document.front_matter, assigned_before, &offsets);
     step.inputs = found.inputs;

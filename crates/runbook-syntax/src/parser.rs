@@ -9,7 +9,7 @@ use crate::document::{CodeBlock, Document, FenceKind, InstructionItem, Item, Ite
 use crate::front_matter::{parse_toml, parse_yaml, FrontMatter};
 use crate::known_commands::{is_known_command, is_shell_language};
 use crate::{Diagnostic, SourceFile, Span};
-use pulldown_cmark::{CodeBlockKind, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -101,7 +101,7 @@ impl LineText for CodeLine<'_> {
 struct OpenCode<'a> {
     range: Range<usize>,
     fence: FenceKind,
-    info: Option<String>,
+    info: Option<CowStr<'a>>,
     lines: Vec<CodeLine<'a>>,
     /// The last line has not seen its newline yet.
     open_line: bool,
@@ -267,7 +267,7 @@ impl<'a> Walker<'a> {
                     CodeBlockKind::Fenced(info) => {
                         let first = self.text[range.start..].trim_start_matches([' ', '>']);
                         let fence = if first.starts_with('~') { FenceKind::Tildes } else { FenceKind::Backticks };
-                        (fence, Some(info.to_string()))
+                        (fence, Some(info))
                     }
                 };
                 self.code = Some(OpenCode { range, fence, info, lines: Vec::new(), open_line: false });
@@ -525,12 +525,13 @@ impl<'a> Walker<'a> {
     fn code_block(&mut self, code: OpenCode<'a>) {
         let block_span = Span::from(code.range.clone());
         let mut lines = code.lines;
-        let (info_text, info_span) = match &code.info {
+        let (info_text, info_span) = match code.info {
             Some(info) if !info.trim().is_empty() => {
                 let first_line_end = self.text[block_span.start..block_span.end].find('\n').map(|i| block_span.start + i).unwrap_or(block_span.end);
                 let first_line = &self.text[block_span.start..first_line_end];
-                let start = first_line.find(info.as_str()).map(|i| block_span.start + i).unwrap_or(block_span.start);
-                (Some(info.clone()), Some(Span::new(start, start + info.len())))
+                let start = first_line.find(&*info).map(|i| block_span.start + i).unwrap_or(block_span.start);
+                let span = Span::new(start, start + info.len());
+                (Some(info), Some(span))
             }
             _ => (None, None),
         };
@@ -639,35 +640,30 @@ impl<'a> Walker<'a> {
     }
 
     fn finish_item(&mut self, item: OpenItem) {
+        if item.has_code {
+            // Its text is the intro of its code blocks; nothing else to keep.
+            return;
+        }
         let text = join_text(&item.text, &item.nested_text);
         let only_link = item.link_text_len > 0 && item.link_text_len + 4 >= item.text.trim().len() && item.nested_text.is_empty();
         let section = self.current_section();
-        let kind = if item.has_code {
-            None
-        } else if let Some(checked) = item.task {
-            Some(ItemKind::Task(TaskItem { text: text.clone(), checked }))
+        let kind = if let Some(checked) = item.task {
+            ItemKind::Task(TaskItem { text, checked })
         } else if item.ordered && !only_link && !text.trim().is_empty() {
-            Some(ItemKind::Instruction(InstructionItem { text: text.clone(), number: item.number }))
+            ItemKind::Instruction(InstructionItem { text, number: item.number })
         } else {
-            None
+            // Plain bullets are prose: fold them into the enclosing item's text.
+            if !text.trim().is_empty()
+                && let Some(parent) = self.innermost_item()
+            {
+                parent.nested_text.push_str("- ");
+                parent.nested_text.push_str(&text.replace('\n', "\n  "));
+                parent.nested_text.push('\n');
+            }
+            return;
         };
-        match kind {
-            Some(kind) => {
-                if let Some(slot) = self.items.get_mut(item.slot) {
-                    *slot = Some(Item { section, span: item.span, intro: None, kind });
-                }
-            }
-            None => {
-                // Plain bullets are prose: fold them into the enclosing item's text.
-                if !item.has_code
-                    && !text.trim().is_empty()
-                    && let Some(parent) = self.innermost_item()
-                {
-                    parent.nested_text.push_str("- ");
-                    parent.nested_text.push_str(&text.replace('\n', "\n  "));
-                    parent.nested_text.push('\n');
-                }
-            }
+        if let Some(slot) = self.items.get_mut(item.slot) {
+            *slot = Some(Item { section, span: item.span, intro: None, kind });
         }
     }
 

@@ -614,7 +614,6 @@ impl<'a> Scanner<'a> {
 
     fn end_command(&mut self, background: bool) {
         self.end_word();
-        let pos = self.pos;
         let substituted = self.frames.len() > 1;
         let record = self.record;
         let frame = command_frame_in(&mut self.frames);

@@ -229,6 +229,9 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
         println!("{} {} {}", bold.apply_to(format!("{}/{} {}", position + 1, plan.len(), step.id)), dim.apply_to(format!("[{}]", step.kind.as_str())), dim.apply_to(step.heading_display()));
         println!("  {}", step.title);
         if let Some(script) = &step.script {
+            for input in &step.inputs {
+                variables.settle(&input.name);
+            }
             let lookup = |name: &str| variables.get(name).map(|v| (v.value.clone(), v.secret));
             for line in command_render::dry_run(&script.text, &step.inputs, &lookup).trim_end().lines() {
                 println!("  $ {line}");
