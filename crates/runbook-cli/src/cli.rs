@@ -68,6 +68,18 @@ pub enum Command {
     /// Export a run as a postmortem draft (Markdown), JSON or a self-contained HTML page
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Start a new runbook from a template (incident, maintenance or blank)
+    #[command(after_help = "The file passes `runbook check` as written; fill in the commands.\n\nExamples:\n  runbook new api-outage\n  runbook new db-upgrade --template maintenance --title \"Upgrade Postgres 15 to 16\" --owner dba-team\n  runbook new notes --template blank --dir runbooks/")]
+    New(NewArgs),
+    /// Print a shell completion script (bash, zsh or fish), with step and section names for --from/--only/--section
+    #[command(after_help = "Examples:\n  runbook completions bash > ~/.local/share/bash-completion/completions/runbook\n  runbook completions zsh > \"${fpath[1]}/_runbook\"\n  runbook completions fish > ~/.config/fish/completions/runbook.fish")]
+    Completions(CompletionsArgs),
+    /// Used by the completion scripts: step ids or section titles of a runbook
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
+    /// Writes man pages for runbook and its subcommands into DIR (used by `cargo xtask man`)
+    #[command(name = "__man", hide = true)]
+    Man(ManArgs),
 }
 
 const RUN_HELP: &str = "\
@@ -413,4 +425,60 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub state: StateDirArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateKind {
+    Incident,
+    Maintenance,
+    Blank,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// File name for the runbook (".md" is added when missing), e.g. api-outage
+    pub name: String,
+    #[arg(long, value_enum, default_value_t = TemplateKind::Incident)]
+    pub template: TemplateKind,
+    /// Title (first heading) [default: from NAME]
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Owning team or person, written to the front matter [default: $USER]
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Directory to write into
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompleteWhat {
+    Steps,
+    Sections,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    pub what: CompleteWhat,
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    pub dir: PathBuf,
 }

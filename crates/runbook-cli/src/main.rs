@@ -48,6 +48,10 @@ fn run() -> Result<(), ExitCode> {
         cli::Command::Runs(args) => commands::runs::run(&args),
         cli::Command::Timeline(args) => commands::timeline::run(&args),
         cli::Command::Export(args) => commands::export::run(&args),
+        cli::Command::New(args) => commands::new::run(&args),
+        cli::Command::Completions(args) => commands::completions::run(&args),
+        cli::Command::Complete(args) => commands::completions::complete(&args),
+        cli::Command::Man(args) => commands::completions::man(&args),
     }
 }
 

@@ -140,3 +140,60 @@ fn help_teaches_with_examples_and_exit_codes() {
         assert!(String::from_utf8_lossy(&output.stdout).contains("Examples:"), "`{command} --help` has no examples");
     }
 }
+
+#[test]
+fn new_writes_runbooks_that_check_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, template) in [("api-outage", "incident"), ("db-upgrade", "maintenance"), ("notes", "blank")] {
+        let output = runbook(&["new", name, "--template", template, "--owner", "sre-team"], dir.path());
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let file = dir.path().join(format!("{name}.md"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("owner = \"sre-team\""));
+        let check = runbook(&["check", file.to_str().unwrap(), "--deny", "warnings", "--no-shellcheck"], dir.path());
+        assert!(check.status.success(), "{template}: {}", String::from_utf8_lossy(&check.stdout));
+    }
+    let again = runbook(&["new", "api-outage"], dir.path());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let bad = runbook(&["new", "x", "--title", "say \"hi\""], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn bash_completion_offers_step_ids_and_sections_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "r.md", "# R\n\n## Triage\n\n```bash {name=check-health}\ntrue\n```\n\n## Mitigation\n\n```bash {name=restart-api}\ntrue\n```\n");
+    let script = runbook(&["completions", "bash"], dir.path());
+    assert!(script.status.success());
+    std::fs::write(dir.path().join("completion.bash"), &script.stdout).unwrap();
+    let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_runbook")).parent().unwrap().to_path_buf();
+    let probe = format!(
+        "source completion.bash\nCOMP_WORDS=(runbook run {file} --from re); COMP_CWORD=4\n_runbook_dynamic runbook re --from\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\nCOMP_WORDS=(runbook run {file} --section ''); COMP_CWORD=4\n_runbook_dynamic runbook '' --section\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        file = file.display()
+    );
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(probe)
+        .current_dir(dir.path())
+        .env("PATH", format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(text.lines().collect::<Vec<_>>(), vec!["restart-api", "R", "Triage", "Mitigation"], "{text}{}", String::from_utf8_lossy(&output.stderr));
+    for shell in ["zsh", "fish"] {
+        let output = runbook(&["completions", shell], dir.path());
+        assert!(output.status.success());
+        assert!(String::from_utf8_lossy(&output.stdout).contains("__complete steps") || String::from_utf8_lossy(&output.stdout).contains("__complete $kind"));
+    }
+}
+
+#[test]
+fn man_pages_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runbook(&["__man", "man"], dir.path());
+    assert!(output.status.success());
+    let page = std::fs::read_to_string(dir.path().join("man/runbook-run.1")).unwrap();
+    assert!(page.contains(".TH runbook-run"), "{page}");
+    assert!(dir.path().join("man/runbook.1").exists());
+}

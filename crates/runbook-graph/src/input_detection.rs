@@ -5,7 +5,7 @@ use crate::script_offsets::ScriptOffsets;
 use crate::{Input, InputKind};
 use memchr::memmem;
 use regex::Regex;
-use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan, BorrowedWord};
+use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan};
 use runbook_syntax::{FrontMatter, Script, Span};
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -79,26 +79,23 @@ pub fn normalize_placeholder(text: &str) -> String {
 /// Names a step assigns, in order of appearance, with the offset where each assignment happens.
 pub fn assignments(scan: &BorrowedScan<'_>) -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    // One buffer for every command's argv.
-    let mut argv = Vec::new();
     for command in &scan.commands {
-        assignments_in(scan, command, &mut argv, &mut out);
+        assignments_in(scan, command, &mut out);
     }
     out.sort_by_key(|(_, offset)| *offset);
     out
 }
 
-fn assignments_in<'s, 'a>(scan: &'s BorrowedScan<'a>, command: &BorrowedCommand, argv: &mut Vec<&'s BorrowedWord<'a>>, out: &mut Vec<(String, usize)>) {
+fn assignments_in(scan: &BorrowedScan<'_>, command: &BorrowedCommand, out: &mut Vec<(String, usize)>) {
     for word in scan.words(command).iter().take_while(|word| word.assignment().is_some()) {
         if let Some(name) = word.assignment() {
             out.push((name.to_string(), word.span.end));
         }
     }
-    argv.clear();
-    argv.extend(scan.argv(command));
+    let argv = scan.argv(command);
     let Some(program) = argv.first() else { return };
     let rest = &argv[1..];
-    match &*program.text {
+    match program.text.as_ref() {
         "export" | "local" | "declare" | "typeset" | "readonly" => {
             for word in rest.iter().filter(|word| !word.text.starts_with('-')) {
                 let name = word.text.split('=').next().unwrap_or("");
@@ -115,7 +112,7 @@ fn assignments_in<'s, 'a>(scan: &'s BorrowedScan<'a>, command: &BorrowedCommand,
                     continue;
                 }
                 if word.text.starts_with('-') {
-                    skip_value = matches!(&*word.text, "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a" | "-i" | "-C" | "-c");
+                    skip_value = matches!(word.text.as_ref(), "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a" | "-i" | "-C" | "-c");
                     if word.text == "-a" {
                         skip_value = false;
                     }
@@ -277,7 +274,7 @@ pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> 
         .chain(
             scan.commands
                 .iter()
-                .filter(|command| scan.argv(command).next().is_some_and(|program| matches!(&*program.text, "echo" | "printf")))
+                .filter(|command| scan.argv(command).first().is_some_and(|program| matches!(program.text.as_ref(), "echo" | "printf")))
                 .map(|command| command.span),
         )
         .collect();

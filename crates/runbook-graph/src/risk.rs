@@ -61,17 +61,17 @@ enum Flag {
 }
 
 /// Programs that wrap another command: the wrapped command is what runs.
-fn unwrap_prefix<'a>(argv: &'a [&'a Word<'a>]) -> &'a [&'a Word<'a>] {
+fn unwrap_prefix<'a>(argv: &'a [Word<'a>]) -> &'a [Word<'a>] {
     let mut rest = argv;
     loop {
         let Some(first) = rest.first() else { return rest };
-        let skip_flags_with_values = |rest: &'a [&'a Word<'a>], with_value: &[&str]| -> &'a [&'a Word<'a>] {
+        let skip_flags_with_values = |rest: &'a [Word<'a>], with_value: &[&str]| -> &'a [Word<'a>] {
             let mut index = 1;
             while let Some(word) = rest.get(index) {
                 if !word.text.starts_with('-') {
                     break;
                 }
-                index += if with_value.contains(&&*word.text) { 2 } else { 1 };
+                index += if with_value.contains(&word.text.as_ref()) { 2 } else { 1 };
             }
             &rest[index.min(rest.len())..]
         };
@@ -99,17 +99,17 @@ fn unwrap_prefix<'a>(argv: &'a [&'a Word<'a>]) -> &'a [&'a Word<'a>] {
     }
 }
 
-fn has_flag(args: &[&Word<'_>], short: char, long: &str) -> bool {
+fn has_flag(args: &[Word<'_>], short: char, long: &str) -> bool {
     args.iter().any(|word| {
-        let text = &*word.text;
+        let text: &str = &word.text;
         text == long
             || text.strip_prefix(long).is_some_and(|value| value.starts_with('='))
             || (text.starts_with('-') && !text.starts_with("--") && text.len() > 1 && text[1..].chars().all(|c| c.is_ascii_alphanumeric()) && text[1..].contains(short))
     })
 }
 
-fn has_word(args: &[&Word<'_>], wanted: &[&str]) -> bool {
-    args.iter().any(|word| wanted.contains(&&*word.text))
+fn has_word(args: &[Word<'_>], wanted: &[&str]) -> bool {
+    args.iter().any(|word| wanted.contains(&word.text.as_ref()))
 }
 
 /// Global options that take a value before a subcommand, e.g. `docker compose -f x.yml down`.
@@ -125,11 +125,11 @@ struct Subcommands<'a> {
 }
 
 impl<'a> Subcommands<'a> {
-    fn of(args: &[&'a Word<'a>]) -> Self {
+    fn of(args: &'a [Word<'a>]) -> Self {
         let mut out = Subcommands { words: [""; 3], len: 0 };
         let mut index = 0;
         while let Some(word) = args.get(index) {
-            let text = &*word.text;
+            let text: &str = &word.text;
             if text.starts_with('-') {
                 index += if OPTIONS_WITH_VALUES.contains(&text) { 2 } else { 1 };
                 continue;
@@ -191,13 +191,10 @@ pub fn assess(scan: &BorrowedScan<'_>, to_source: &dyn Fn(Span) -> Span) -> Risk
         }
     };
     // Buffers reused for every command of the step.
-    let mut argv: Vec<&Word<'_>> = Vec::new();
     let mut found = Vec::new();
     let mut joined_args = String::new();
     for command in &scan.commands {
-        argv.clear();
-        argv.extend(scan.argv(command));
-        assess_argv(&argv, &Command::of(scan, command), &mut joined_args, &mut found);
+        assess_argv(scan.argv(command), &Command::of(scan, command), &mut joined_args, &mut found);
         for (flag, what) in found.drain(..) {
             push(flag, what, command.span);
         }
@@ -205,7 +202,7 @@ pub fn assess(scan: &BorrowedScan<'_>, to_source: &dyn Fn(Span) -> Span) -> Risk
     flags
 }
 
-fn assess_argv(argv: &[&Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
+fn assess_argv(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
     let mut argv = unwrap_prefix(argv);
     // Commands executed by another command: `find -exec …` (a loop, not
     // recursion, however many `find -exec find -exec …` are nested).
@@ -227,7 +224,7 @@ fn assess_argv(argv: &[&Word<'_>], command: &Command<'_, '_>, joined_args: &mut 
 }
 
 /// Flags for one program run with its arguments (`argv` already unwrapped).
-fn assess_program(argv: &[&Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
+fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
     let Some(program_word) = argv.first() else { return };
     let program = program_name(program_word);
     let args = &argv[1..];
@@ -408,7 +405,7 @@ fn assess_program(argv: &[&Word<'_>], command: &Command<'_, '_>, joined_args: &m
 }
 
 /// Does `redis-cli` get a command to run (rather than opening its prompt)?
-fn has_redis_command(args: &[&Word<'_>]) -> bool {
+fn has_redis_command(args: &[Word<'_>]) -> bool {
     let mut index = 0;
     while let Some(word) = args.get(index) {
         if matches!(&*word.text, "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s") {
@@ -423,11 +420,11 @@ fn has_redis_command(args: &[&Word<'_>]) -> bool {
     false
 }
 
-fn ssh_opens_session(args: &[&Word<'_>]) -> bool {
+fn ssh_opens_session(args: &[Word<'_>]) -> bool {
     let mut index = 0;
     let mut host_seen = false;
     while let Some(word) = args.get(index) {
-        let text = &*word.text;
+        let text: &str = &word.text;
         if text.starts_with('-') {
             if text == "-N" || text == "-W" {
                 return false;
@@ -448,11 +445,11 @@ fn ssh_opens_session(args: &[&Word<'_>]) -> bool {
 /// `-it`-style flags. Docker-like CLIs take options before the container,
 /// so `stop_at_positional` ends the search at the first non-option word
 /// (after the subcommand); kubectl takes them anywhere before `--`.
-fn tty_flags(args: &[&Word<'_>], stop_at_positional: bool) -> bool {
+fn tty_flags(args: &[Word<'_>], stop_at_positional: bool) -> bool {
     let mut interactive = false;
     let mut tty = false;
     for word in args.iter().skip(1) {
-        let text = &*word.text;
+        let text: &str = &word.text;
         if text == "--" || (stop_at_positional && !text.starts_with('-')) {
             break;
         }
@@ -473,7 +470,7 @@ fn tty_flags(args: &[&Word<'_>], stop_at_positional: bool) -> bool {
     interactive && tty
 }
 
-fn docker_like_runtime_flags(program: &str, action: &str, args: &[&Word<'_>], command: &Command<'_, '_>, found: &mut Vec<(Flag, String)>) {
+fn docker_like_runtime_flags(program: &str, action: &str, args: &[Word<'_>], command: &Command<'_, '_>, found: &mut Vec<(Flag, String)>) {
     let _ = command;
     match action {
         "logs" if has_flag(args, 'f', "--follow") => found.push((Flag::Endless, format!("{program} logs -f"))),
@@ -485,7 +482,7 @@ fn docker_like_runtime_flags(program: &str, action: &str, args: &[&Word<'_>], co
     }
 }
 
-fn kubectl_runtime_flags(program: &str, sub: &str, args: &[&Word<'_>], found: &mut Vec<(Flag, String)>) {
+fn kubectl_runtime_flags(program: &str, sub: &str, args: &[Word<'_>], found: &mut Vec<(Flag, String)>) {
     match sub {
         "logs" if has_flag(args, 'f', "--follow") => found.push((Flag::Endless, format!("{program} logs -f"))),
         "port-forward" => found.push((Flag::Endless, format!("{program} port-forward"))),

@@ -137,8 +137,10 @@ impl<'a> BorrowedScan<'a> {
     }
 
     /// Like [`SimpleCommand::argv`]: the words from the program on.
-    pub fn argv(&self, command: &BorrowedCommand) -> impl Iterator<Item = &BorrowedWord<'a>> {
-        self.words(command).iter().skip_while(|word| precedes_program(&word.text, word.quoted))
+    pub fn argv(&self, command: &BorrowedCommand) -> &[BorrowedWord<'a>] {
+        let words = self.words(command);
+        let leading = words.iter().take_while(|word| precedes_program(&word.text, word.quoted)).count();
+        &words[leading..]
     }
 
     /// The same scan with every word and name copied out.

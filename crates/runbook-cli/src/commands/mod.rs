@@ -8,3 +8,5 @@ pub mod note;
 pub mod resume;
 pub mod runs;
 pub mod timeline;
+pub mod completions;
+pub mod new;
