@@ -1,10 +1,17 @@
-//! Development tasks: `cargo xtask bench`, `cargo xtask man`.
+//! Development tasks: `cargo xtask bench`.
 //!
 //! Benchmarks compare us with a baseline measured side by side in the same
-//! run (a bare pulldown-cmark walk, plain `bash -c`, `cat`), because
-//! absolute numbers on shared machines are noise.
+//! run (a bare pulldown-cmark walk, plain `bash -c true`, `cat`), alternating
+//! rounds and taking medians, because absolute numbers on shared machines are
+//! noise.
 
 mod bench;
+mod bench_check;
+mod bench_output;
+mod bench_parse;
+mod bench_steps;
+mod child_measurement;
+mod summary_table;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,18 +26,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run the benchmarks and print ratios against their baselines and peak memory
+    /// Run the benchmarks (parse, steps, output, check) and print ratios against their
+    /// baselines and peak memory
     Bench {
         /// Only run benchmarks whose name contains this
         #[arg(long)]
         filter: Option<String>,
+        /// Benchmark this `runbook` binary instead of building the release one
+        /// (e.g. a copy saved before a change)
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Alternating rounds of ours and the baseline; medians are reported
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// Runs PROGRAM ARGS... and prints `<wall ns> <peak RSS KiB> <exit code>`. Internal: a fresh
+    /// process per measurement, so the peak RSS is that of the measured process tree alone.
+    #[command(hide = true)]
+    MeasureChild {
+        program: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Bench { filter } => bench::run(filter.as_deref()),
+        Task::Bench { filter, binary, rounds } => bench::run(&bench::BenchOptions { filter, binary, rounds: rounds.max(1) }),
+        Task::MeasureChild { program, args } => child_measurement::measure_child_main(&program, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

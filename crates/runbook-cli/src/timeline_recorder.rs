@@ -1,5 +1,14 @@
 //! Records executor events in the run's timeline: state-changing events are
 //! fsynced before the engine goes on, output goes to per-step logs.
+//!
+//! One exception saves a disk sync per step: in unattended runs a step's
+//! `step.output` and `step.finished` are written at once but synced together
+//! with the next synced event (the next step's `step.started`, which must be
+//! durable before that step runs), or at the end of the run. A crash of the
+//! process cannot lose them; a crash of the machine in that short window can,
+//! and then the step reads as started but unfinished, as if the crash had hit
+//! while it ran. Interactive runs sync `step.finished` at once: the next thing
+//! may be a prompt that waits for minutes.
 
 use runbook_exec::{Event, EventSink, RunMode as ExecMode, RunStatus as ExecStatus, SinkError, StepResult, ValueSource};
 use runbook_timeline as timeline;
@@ -15,6 +24,8 @@ pub struct TimelineRecorder {
     /// Non-secret carried variables last recorded, to write only changes.
     recorded_vars: BTreeMap<String, String>,
     engine_version: String,
+    /// Unattended run: a step's end is synced with the next step's start.
+    defer_step_end_sync: bool,
 }
 
 impl TimelineRecorder {
@@ -27,6 +38,7 @@ impl TimelineRecorder {
             logs_opened,
             recorded_vars: BTreeMap::new(),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
+            defer_step_end_sync: false,
         }
     }
 
@@ -36,6 +48,12 @@ impl TimelineRecorder {
 
     fn append(&mut self, draft: EventDraft) -> Result<(), SinkError> {
         self.writer.append(draft).map(|_| ()).map_err(|error| SinkError { message: error.to_string() })
+    }
+
+    /// Appends a step's last events in one write; see the module comment for when it syncs.
+    fn append_step_end(&mut self, drafts: Vec<EventDraft>) -> Result<(), SinkError> {
+        let appended = if self.defer_step_end_sync { self.writer.append_batch_deferred(drafts) } else { self.writer.append_batch(drafts) };
+        appended.map(|_| ()).map_err(sink_error)
     }
 }
 
@@ -70,6 +88,7 @@ impl EventSink for TimelineRecorder {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
         match event {
             Event::RunStarted { title, runbook, content_sha256, mode, steps, resumed } => {
+                self.defer_step_end_sync = *mode == ExecMode::Unattended;
                 if *resumed {
                     self.append(EventDraft::new(timeline::RunResumed {}))
                 } else {
@@ -116,9 +135,10 @@ impl EventSink for TimelineRecorder {
                 self.append(EventDraft::new(timeline::StepEdited { original: original.clone(), edited: edited.clone() }).step(id.clone()))
             }
             Event::StepFinished { id, result, exit_code, duration, attempt, detail, redactions, cwd, vars: current, .. } => {
+                let mut drafts = Vec::with_capacity(2);
                 if let Some(log) = self.log.take() {
                     let output = log.finish(*redactions as u64).map_err(sink_error)?;
-                    self.append(EventDraft::new(output).step(id.clone()))?;
+                    drafts.push(EventDraft::new(output).step(id.clone()));
                 }
                 let status = match result {
                     StepResult::Ok => timeline::StepStatus::Ok,
@@ -129,7 +149,7 @@ impl EventSink for TimelineRecorder {
                 let vars: BTreeMap<String, String> =
                     current.iter().filter(|(name, value)| self.recorded_vars.get(*name) != Some(value)).map(|(n, v)| (n.clone(), v.clone())).collect();
                 self.recorded_vars = current.clone();
-                self.append(
+                drafts.push(
                     EventDraft::new(timeline::StepFinished {
                         exit_code: *exit_code,
                         duration_ms: duration.as_millis() as u64,
@@ -141,7 +161,8 @@ impl EventSink for TimelineRecorder {
                         vars,
                     })
                     .step(id.clone()),
-                )
+                );
+                self.append_step_end(drafts)
             }
             Event::StepSkipped { id, reason } => self.append(EventDraft::new(timeline::StepSkipped { reason: reason.clone() }).step(id.clone())),
             Event::ManualConfirmed { id, unattended } => {

@@ -39,7 +39,7 @@ use crate::process_output::OutputChunk;
 use crate::process_step_outcome::StepOutcome;
 use crate::process_step_request::{StepIo, StepRequest};
 use crate::process_waker::StepWaker;
-use crate::step_process::{StepLaunch, StepProcess, Supervision};
+use crate::step_process::{ProgramLookup, StepLaunch, StepProcess, Supervision};
 
 /// Environment variables that would make bash run other code at startup or change its options.
 const SHELL_STARTUP_VARIABLES: &[&str] = &["BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS"];
@@ -113,6 +113,7 @@ pub struct ShellSession {
     state_file_contents: Vec<u8>,
     next_sequence: u64,
     waker: StepWaker,
+    shell_lookup: ProgramLookup,
 }
 
 impl ShellSession {
@@ -157,6 +158,7 @@ impl ShellSession {
             state_file_contents: Vec::new(),
             next_sequence: 1,
             waker,
+            shell_lookup: ProgramLookup::default(),
         })
     }
 
@@ -243,8 +245,18 @@ impl ShellSession {
             kill_grace: self.kill_grace,
             capture_stdout: request.capture_stdout && request.io == StepIo::Captured,
         };
+        // Later entries win, as they do for the spawned process.
+        let search_path = self
+            .base_env
+            .iter()
+            .chain(&request.env)
+            .rev()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.as_str());
+        let program = self.shell_lookup.resolve(&self.shell, search_path);
         let launch = StepLaunch {
             shell: &self.shell,
+            program: &program,
             args: &["--noprofile", "--norc", "-c", WRAPPER, &file_name],
             start_dir: &self.scripts_dir,
             inherited_env: [&self.base_env, &request.env],

@@ -20,8 +20,9 @@
 use std::ffi::OsString;
 use std::io::{self, Read};
 use std::os::fd::AsFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -51,7 +52,10 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(100);
 
 /// How to start the step's shell.
 pub(crate) struct StepLaunch<'a> {
+    /// The shell as configured: its `argv[0]`, and the name in error messages.
     pub(crate) shell: &'a Path,
+    /// The shell's path from [`ProgramLookup::resolve`].
+    pub(crate) program: &'a Path,
     pub(crate) args: &'a [&'a str],
     pub(crate) start_dir: &'a Path,
     /// Base environment, then per-step variables (later entries win).
@@ -100,8 +104,10 @@ pub(crate) struct StepProcess {
 
 impl StepProcess {
     pub(crate) fn spawn(launch: &StepLaunch<'_>) -> Result<Self, ExecIoError> {
-        let mut command = Command::new(launch.shell);
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(launch.program);
         command
+            .arg0(launch.shell)
             .args(launch.args)
             .current_dir(launch.start_dir)
             .env_clear()
@@ -114,7 +120,6 @@ impl StepProcess {
             )
             .envs(launch.control_env.iter().map(|(name, value)| (name, value)));
         if launch.io == StepIo::Captured {
-            use std::os::unix::process::CommandExt;
             command
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -518,5 +523,102 @@ fn drain_until_closed(mut pipes: Vec<Box<dyn DrainablePipe>>) {
             index += 1;
             keep
         });
+    }
+}
+
+/// Finds the step shell on the `PATH` the step gets, once per distinct `PATH`.
+///
+/// Why not leave it to `std::process::Command`: given a bare name and a cleared environment, std
+/// cannot use `posix_spawn` and falls back to `fork` + `execvp`. Forking copies the engine's page
+/// tables and makes every page it writes afterwards fault (copy-on-write), and `execvp` tries
+/// each `PATH` directory with a failing `execve`; together about a third of a millisecond per
+/// step. With an absolute path std spawns through `posix_spawn` (a `vfork`) and one `execve`.
+/// It remembers the last lookup: the `PATH` searched, the name, and what was found.
+#[derive(Debug, Default)]
+pub(crate) struct ProgramLookup {
+    last: Option<(Option<String>, PathBuf, PathBuf)>,
+}
+
+impl ProgramLookup {
+    /// `program` as `execvp` would find it on `search_path` (the child's `PATH`; `None` when the
+    /// child has none, searched like glibc does: `/bin:/usr/bin`). A name containing `/`, or one
+    /// not found, is returned as it is, so spawning fails or succeeds exactly as before.
+    pub(crate) fn resolve(&mut self, program: &Path, search_path: Option<&str>) -> PathBuf {
+        if let Some((path, name, found)) = &self.last
+            && path.as_deref() == search_path
+            && name == program
+        {
+            return found.clone();
+        }
+        let found = find_on_path(program, search_path).unwrap_or_else(|| program.to_owned());
+        self.last = Some((search_path.map(str::to_owned), program.to_owned(), found.clone()));
+        found
+    }
+}
+
+fn find_on_path(program: &Path, search_path: Option<&str>) -> Option<PathBuf> {
+    let name = program.to_str()?;
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let search_path = search_path.unwrap_or("/bin:/usr/bin");
+    search_path
+        .split(':')
+        // An empty entry means the current directory, which depends on where the step starts:
+        // leave such lookups to execvp.
+        .take_while(|dir| !dir.is_empty())
+        .map(|dir| Path::new(dir).join(name))
+        .find(|candidate| is_executable_file(candidate))
+}
+
+fn is_executable_file(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn executable(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        fs::write(&path, "#!/bin/sh\n").expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn finds_the_first_executable_on_the_path() {
+        let first = tempfile::tempdir().expect("tempdir");
+        let second = tempfile::tempdir().expect("tempdir");
+        // Not executable: skipped, as execvp skips it.
+        fs::write(first.path().join("myshell"), "").expect("write");
+        let expected = executable(second.path(), "myshell");
+        let path = format!("{}:{}", first.path().display(), second.path().display());
+        let mut lookup = ProgramLookup::default();
+        assert_eq!(lookup.resolve(Path::new("myshell"), Some(&path)), expected);
+        // Cached for the same PATH, looked up again for another.
+        assert_eq!(lookup.resolve(Path::new("myshell"), Some(&path)), expected);
+        let only_first = first.path().display().to_string();
+        assert_eq!(
+            lookup.resolve(Path::new("myshell"), Some(&only_first)),
+            PathBuf::from("myshell")
+        );
+    }
+
+    #[test]
+    fn paths_and_unknown_names_are_left_alone() {
+        let mut lookup = ProgramLookup::default();
+        assert_eq!(
+            lookup.resolve(Path::new("./bash"), Some("/usr/bin")),
+            PathBuf::from("./bash")
+        );
+        assert_eq!(
+            lookup.resolve(Path::new("no-such-shell-here"), Some("/usr/bin:/bin")),
+            PathBuf::from("no-such-shell-here")
+        );
+        let empty_entry = lookup.resolve(Path::new("bash"), Some(":/usr/bin"));
+        assert_eq!(empty_entry, PathBuf::from("bash"));
     }
 }

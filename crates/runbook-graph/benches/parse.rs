@@ -2,13 +2,15 @@
 //! by side with a bare pulldown-cmark walk over the same text (the floor).
 //! `cargo xtask bench` runs this and reports the ratio.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pulldown_cmark::{Options, Parser};
-use runbook_graph::{generate_runbook, StepGraph};
+use runbook_graph::{StepGraph, generate_runbook};
 use std::hint::black_box;
 
 fn bare_walk(text: &str) -> usize {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
     Parser::new_ext(text, options).into_offset_iter().count()
 }
 
@@ -23,7 +25,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(10);
     group.bench_function("pulldown-walk", |b| b.iter(|| bare_walk(black_box(&text))));
-    group.bench_function("parse-and-graph", |b| b.iter(|| parse_and_graph(black_box(&text))));
+    group.bench_function("parse-and-graph", |b| {
+        b.iter(|| parse_and_graph(black_box(&text)))
+    });
     group.finish();
 }
 

@@ -13,6 +13,13 @@ fn main() {
         let start = Instant::now();
         let graph = runbook_graph::StepGraph::build(&document);
         let t_graph = start.elapsed();
-        println!("source index {:?}  parse {:?}  graph {:?}  steps {} lines {}", t_source, t_parse, t_graph, graph.steps.len(), source.line_count());
+        println!(
+            "source index {:?}  parse {:?}  graph {:?}  steps {} lines {}",
+            t_source,
+            t_parse,
+            t_graph,
+            graph.steps.len(),
+            source.line_count()
+        );
     }
 }

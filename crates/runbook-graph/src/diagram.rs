@@ -14,7 +14,14 @@ impl StepGraph {
                 if current_section.is_some() {
                     out.push_str("  end\n");
                 }
-                out.push_str(&format!("  subgraph sec{index}[\"{}\"]\n", mermaid_escape(if section.is_empty() { "(top)" } else { &section })));
+                out.push_str(&format!(
+                    "  subgraph sec{index}[\"{}\"]\n",
+                    mermaid_escape(if section.is_empty() {
+                        "(top)"
+                    } else {
+                        &section
+                    })
+                ));
                 current_section = Some(section);
             }
             let label = format!("{}: {}", step.id, step.title);
@@ -24,7 +31,10 @@ impl StepGraph {
                 StepKind::Session => ("([", "])"),
                 StepKind::Shell => ("[", "]"),
             };
-            out.push_str(&format!("    s{index}{open}\"{}\"{close}\n", mermaid_escape(&label)));
+            out.push_str(&format!(
+                "    s{index}{open}\"{}\"{close}\n",
+                mermaid_escape(&label)
+            ));
         }
         if current_section.is_some() {
             out.push_str("  end\n");
@@ -50,7 +60,9 @@ impl StepGraph {
 
     /// A Graphviz `dot` digraph with one cluster per heading.
     pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph runbook {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+        let mut out = String::from(
+            "digraph runbook {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+        );
         let mut current_section: Option<String> = None;
         let mut cluster = 0;
         for &index in &self.order {
@@ -61,7 +73,10 @@ impl StepGraph {
                     out.push_str("  }\n");
                 }
                 cluster += 1;
-                out.push_str(&format!("  subgraph cluster_{cluster} {{\n    label=\"{}\";\n", dot_escape(&section)));
+                out.push_str(&format!(
+                    "  subgraph cluster_{cluster} {{\n    label=\"{}\";\n",
+                    dot_escape(&section)
+                ));
                 current_section = Some(section);
             }
             let shape = match step.kind {
@@ -70,8 +85,18 @@ impl StepGraph {
                 StepKind::Session => "component",
                 StepKind::Shell => "box",
             };
-            let color = if step.is_destructive() { ", color=red" } else if step.is_endless() { ", color=orange" } else { "" };
-            out.push_str(&format!("    s{index} [label=\"{}\\n{}\", shape={shape}{color}];\n", dot_escape(&step.id), dot_escape(&step.title)));
+            let color = if step.is_destructive() {
+                ", color=red"
+            } else if step.is_endless() {
+                ", color=orange"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "    s{index} [label=\"{}\\n{}\", shape={shape}{color}];\n",
+                dot_escape(&step.id),
+                dot_escape(&step.title)
+            ));
         }
         if current_section.is_some() {
             out.push_str("  }\n");
@@ -81,7 +106,9 @@ impl StepGraph {
         }
         for (index, needs) in self.needs.iter().enumerate() {
             for need in needs {
-                out.push_str(&format!("  s{need} -> s{index} [style=dashed, label=\"needs\"];\n"));
+                out.push_str(&format!(
+                    "  s{need} -> s{index} [style=dashed, label=\"needs\"];\n"
+                ));
             }
         }
         out.push_str("}\n");
@@ -90,9 +117,14 @@ impl StepGraph {
 }
 
 fn mermaid_escape(text: &str) -> String {
-    text.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;").replace('\n', " ")
+    text.replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
+        .replace('\n', " ")
 }
 
 fn dot_escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ")
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', " ")
 }

@@ -8,14 +8,30 @@ use std::fmt::Write;
 pub fn dump(document: &Document, graph: &StepGraph) -> String {
     let mut out = String::new();
     let source = &document.source;
-    let _ = writeln!(out, "title: {}", document.title.as_deref().unwrap_or("(none)"));
-    let diagnostics: Vec<_> = document.diagnostics.iter().chain(&graph.diagnostics).collect();
+    let _ = writeln!(
+        out,
+        "title: {}",
+        document.title.as_deref().unwrap_or("(none)")
+    );
+    let diagnostics: Vec<_> = document
+        .diagnostics
+        .iter()
+        .chain(&graph.diagnostics)
+        .collect();
     if !diagnostics.is_empty() {
         let _ = writeln!(out, "diagnostics:");
         for diagnostic in diagnostics {
             let at = source.location(diagnostic.span.start);
-            let severity = if diagnostic.is_error() { "error" } else { "warning" };
-            let _ = writeln!(out, "  {severity}[{}] {}:{}: {}", diagnostic.code, at.line, at.column, diagnostic.message);
+            let severity = if diagnostic.is_error() {
+                "error"
+            } else {
+                "warning"
+            };
+            let _ = writeln!(
+                out,
+                "  {severity}[{}] {}:{}: {}",
+                diagnostic.code, at.line, at.column, diagnostic.message
+            );
             for label in &diagnostic.labels {
                 let at = source.location(label.span.start);
                 let _ = writeln!(out, "    note {}:{}: {}", at.line, at.column, label.message);
@@ -29,29 +45,62 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
     for (position, &index) in graph.order.iter().enumerate() {
         let step = &graph.steps[index];
         let at = source.location(step.span.start);
-        let _ = writeln!(out, "{}. {} [{}] {} (line {}:{})", position + 1, step.id, step.kind.as_str(), step.heading_display(), at.line, at.column);
+        let _ = writeln!(
+            out,
+            "{}. {} [{}] {} (line {}:{})",
+            position + 1,
+            step.id,
+            step.kind.as_str(),
+            step.heading_display(),
+            at.line,
+            at.column
+        );
         let _ = writeln!(out, "   title: {}", step.title);
         if let Some(instruction) = &step.instruction {
-            let _ = writeln!(out, "   instruction: {}", instruction.replace('\n', "\n                "));
+            let _ = writeln!(
+                out,
+                "   instruction: {}",
+                instruction.replace('\n', "\n                ")
+            );
         }
         let _ = writeln!(out, "   reason: {}", step.reason);
         if let Some(script) = &step.script {
             let _ = writeln!(out, "   script:");
             for (line, text) in script.text.lines().enumerate() {
-                let origin = script.source_line_offset(line + 1).map(|offset| source.location(offset));
-                let origin = origin.map(|at| format!("{}:{}", at.line, at.column)).unwrap_or_default();
+                let origin = script
+                    .source_line_offset(line + 1)
+                    .map(|offset| source.location(offset));
+                let origin = origin
+                    .map(|at| format!("{}:{}", at.line, at.column))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "     {origin:>6} | {text}");
             }
         }
         if let Some(body) = step.body.as_ref().filter(|_| step.script.is_none()) {
-            let _ = writeln!(out, "   body ({}): {}", step.language.as_deref().unwrap_or("text"), body.replace('\n', "\n     "));
+            let _ = writeln!(
+                out,
+                "   body ({}): {}",
+                step.language.as_deref().unwrap_or("text"),
+                body.replace('\n', "\n     ")
+            );
         }
         for segment in &step.context {
             let at = source.location(segment.span.start);
-            let _ = writeln!(out, "   context {} at {}:{}: {}", segment.language, at.line, at.column, segment.text.replace('\n', "\n     "));
+            let _ = writeln!(
+                out,
+                "   context {} at {}:{}: {}",
+                segment.language,
+                at.line,
+                at.column,
+                segment.text.replace('\n', "\n     ")
+            );
         }
         if let Some(expected) = &step.expected_output {
-            let _ = writeln!(out, "   expected output: {}", expected.replace('\n', "\n     "));
+            let _ = writeln!(
+                out,
+                "   expected output: {}",
+                expected.replace('\n', "\n     ")
+            );
         }
         if !step.session_input.is_empty() {
             let _ = writeln!(out, "   session input: {}", step.session_input.join(" / "));
@@ -80,19 +129,37 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
                 traits.push(format!("literal {literal:?}"));
             }
             let at = source.location(input.span.start);
-            let _ = writeln!(out, "   input {} ({}) at {}:{}", input.name, traits.join(", "), at.line, at.column);
+            let _ = writeln!(
+                out,
+                "   input {} ({}) at {}:{}",
+                input.name,
+                traits.join(", "),
+                at.line,
+                at.column
+            );
         }
         if !step.assigns.is_empty() {
             let _ = writeln!(out, "   assigns: {}", step.assigns.join(", "));
         }
-        for (flag, reasons) in [("destructive", &step.risk.destructive), ("endless", &step.risk.endless), ("interactive", &step.risk.interactive)] {
+        for (flag, reasons) in [
+            ("destructive", &step.risk.destructive),
+            ("endless", &step.risk.endless),
+            ("interactive", &step.risk.interactive),
+        ] {
             for reason in reasons {
                 let at = source.location(reason.span.start);
-                let _ = writeln!(out, "   {flag}: {} at {}:{}", reason.what, at.line, at.column);
+                let _ = writeln!(
+                    out,
+                    "   {flag}: {} at {}:{}",
+                    reason.what, at.line, at.column
+                );
             }
         }
         if !graph.needs[index].is_empty() {
-            let needs: Vec<&str> = graph.needs[index].iter().map(|&need| graph.steps[need].id.as_str()).collect();
+            let needs: Vec<&str> = graph.needs[index]
+                .iter()
+                .map(|&need| graph.steps[need].id.as_str())
+                .collect();
             let _ = writeln!(out, "   needs: {}", needs.join(", "));
         }
         let attributes = &step.attributes;

@@ -3,7 +3,9 @@
 /// A runbook of about `target_bytes` with `blocks` code blocks spread over
 /// sections, list items, prose and checklists.
 pub fn generate_runbook(target_bytes: usize, blocks: usize) -> String {
-    let mut out = String::from("+++\ntitle = \"Generated\"\n[vars.NAMESPACE]\ndefault = \"prod\"\n+++\n\n# Generated runbook\n\n");
+    let mut out = String::from(
+        "+++\ntitle = \"Generated\"\n[vars.NAMESPACE]\ndefault = \"prod\"\n+++\n\n# Generated runbook\n\n",
+    );
     let per_block = target_bytes.saturating_sub(out.len()) / blocks.max(1);
     let filler_word = "lorem ";
     for index in 0..blocks {

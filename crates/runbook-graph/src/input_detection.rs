@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 /// Variables the process environment or bash itself provides.
+#[rustfmt::skip]
 const AMBIENT_VARIABLES: &[&str] = &[
     "BASH", "BASHOPTS", "BASHPID", "BASH_SOURCE", "BASH_VERSION", "COLUMNS", "EDITOR", "EUID", "FUNCNAME", "GROUPS",
     "HISTFILE", "HOME", "HOSTNAME", "HOSTTYPE", "IFS", "LANG", "LC_ALL", "LINENO", "LINES", "LOGNAME", "MACHTYPE",
@@ -19,25 +20,33 @@ const AMBIENT_VARIABLES: &[&str] = &[
     "XDG_RUNTIME_DIR", "RUNBOOK_RUN_DIR", "RUNBOOK_STEP",
 ];
 
-static TEMPLATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}").expect("valid template regex"));
+static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}").expect("valid template regex")
+});
 static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|PRIVATE|API_?KEY|(^|_)KEY($|_)|SIGNATURE|COOKIE|_PASS$)").expect("valid secret regex")
 });
-static ANGLE_PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<([A-Za-z][A-Za-z0-9 _.:/-]{0,60})>").expect("valid placeholder regex"));
-static YOUR_PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:YOUR_[A-Z0-9_]+|your-[a-z0-9-]+|your_[a-z0-9_]+)\b").expect("valid placeholder regex"));
+static ANGLE_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<([A-Za-z][A-Za-z0-9 _.:/-]{0,60})>").expect("valid placeholder regex")
+});
+static YOUR_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:YOUR_[A-Z0-9_]+|your-[a-z0-9-]+|your_[a-z0-9_]+)\b")
+        .expect("valid placeholder regex")
+});
 static BRACE_PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{([A-Za-z][A-Za-z0-9_]*)\}").expect("valid placeholder regex"));
-static XXX_PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9_.-]*(?:xxx|XXX)[A-Za-z0-9_.-]*").expect("valid placeholder regex"));
+static XXX_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9_.-]*(?:xxx|XXX)[A-Za-z0-9_.-]*").expect("valid placeholder regex")
+});
 
 // Text the regexes above cannot match without, searched for first. Built
 // once: building a searcher costs more than searching a short script.
-static TEMPLATE_OPEN: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("{{"));
-static YOUR_UPPER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("YOUR_"));
-static YOUR_LOWER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("your"));
+static TEMPLATE_OPEN: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("{{"));
+static YOUR_UPPER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("YOUR_"));
+static YOUR_LOWER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("your"));
 static XXX_LOWER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("xxx"));
 static XXX_UPPER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("XXX"));
 
@@ -45,6 +54,7 @@ fn contains(text: &str, finder: &memmem::Finder<'_>) -> bool {
     finder.find(text.as_bytes()).is_some()
 }
 
+#[rustfmt::skip]
 const HTML_TAGS: &[&str] = &[
     "a", "b", "body", "br", "code", "div", "em", "h1", "h2", "h3", "head", "hr", "html", "i", "li", "meta", "p", "pre",
     "script", "span", "strong", "style", "table", "td", "th", "title", "tr", "ul",
@@ -73,7 +83,11 @@ pub fn normalize_placeholder(text: &str) -> String {
         }
     }
     let out = out.trim_matches('_').to_string();
-    if out.starts_with(|c: char| c.is_ascii_digit()) { format!("_{out}") } else { out }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{out}")
+    } else {
+        out
+    }
 }
 
 /// Names a step assigns, in order of appearance, with the offset where each assignment happens.
@@ -86,8 +100,16 @@ pub fn assignments(scan: &BorrowedScan<'_>) -> Vec<(String, usize)> {
     out
 }
 
-fn assignments_in(scan: &BorrowedScan<'_>, command: &BorrowedCommand, out: &mut Vec<(String, usize)>) {
-    for word in scan.words(command).iter().take_while(|word| word.assignment().is_some()) {
+fn assignments_in(
+    scan: &BorrowedScan<'_>,
+    command: &BorrowedCommand,
+    out: &mut Vec<(String, usize)>,
+) {
+    for word in scan
+        .words(command)
+        .iter()
+        .take_while(|word| word.assignment().is_some())
+    {
         if let Some(name) = word.assignment() {
             out.push((name.to_string(), word.span.end));
         }
@@ -99,7 +121,9 @@ fn assignments_in(scan: &BorrowedScan<'_>, command: &BorrowedCommand, out: &mut 
         "export" | "local" | "declare" | "typeset" | "readonly" => {
             for word in rest.iter().filter(|word| !word.text.starts_with('-')) {
                 let name = word.text.split('=').next().unwrap_or("");
-                if runbook_syntax::shell_scan::is_identifier(name) && (word.text.contains('=') || program.text != "export") {
+                if runbook_syntax::shell_scan::is_identifier(name)
+                    && (word.text.contains('=') || program.text != "export")
+                {
                     out.push((name.to_string(), word.span.end));
                 }
             }
@@ -112,7 +136,10 @@ fn assignments_in(scan: &BorrowedScan<'_>, command: &BorrowedCommand, out: &mut 
                     continue;
                 }
                 if word.text.starts_with('-') {
-                    skip_value = matches!(word.text.as_ref(), "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a" | "-i" | "-C" | "-c");
+                    skip_value = matches!(
+                        word.text.as_ref(),
+                        "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a" | "-i" | "-C" | "-c"
+                    );
                     if word.text == "-a" {
                         skip_value = false;
                     }
@@ -149,17 +176,27 @@ pub struct StepInputs {
 /// Finds a shell step's inputs. `assigned_before` holds names assigned by
 /// earlier steps; captured names count as assigned. `offsets` maps the
 /// script's spans back to the source.
-pub fn detect(script: &Script, scan: &BorrowedScan<'_>, front_matter: &FrontMatter, assigned_before: &HashSet<String>, offsets: &ScriptOffsets) -> StepInputs {
+pub fn detect(
+    script: &Script,
+    scan: &BorrowedScan<'_>,
+    front_matter: &FrontMatter,
+    assigned_before: &HashSet<String>,
+    offsets: &ScriptOffsets,
+) -> StepInputs {
     let mut inputs: Vec<Input> = Vec::new();
     let assigns = assignments(scan);
     let text = script.text.as_str();
     let to_source = |span: Span| offsets.span(span);
-    let push = |inputs: &mut Vec<Input>, input: Input| match inputs.iter_mut().find(|known| known.name == input.name) {
+    let push = |inputs: &mut Vec<Input>, input: Input| match inputs
+        .iter_mut()
+        .find(|known| known.name == input.name)
+    {
         Some(known) => known.optional &= input.optional,
         None => inputs.push(input),
     };
     let declared = |name: &str| front_matter.var(name);
-    let is_secret = |name: &str| declared(name).is_some_and(|var| var.secret) || is_secret_name(name);
+    let is_secret =
+        |name: &str| declared(name).is_some_and(|var| var.secret) || is_secret_name(name);
 
     // Every template has `{{`; most scripts have none, so skip the regex.
     let templates = contains(text, &TEMPLATE_OPEN).then(|| TEMPLATE.captures_iter(text));
@@ -183,7 +220,9 @@ pub fn detect(script: &Script, scan: &BorrowedScan<'_>, front_matter: &FrontMatt
     let mut reads: Vec<String> = Vec::new();
     for var in &scan.var_refs {
         let name = var.name;
-        let assigned_earlier_here = assigns.iter().any(|(assigned, offset)| assigned == name && *offset < var.span.start);
+        let assigned_earlier_here = assigns
+            .iter()
+            .any(|(assigned, offset)| assigned == name && *offset < var.span.start);
         if assigned_earlier_here || AMBIENT_VARIABLES.contains(&name) {
             continue;
         }
@@ -225,7 +264,9 @@ pub fn detect(script: &Script, scan: &BorrowedScan<'_>, front_matter: &FrontMatt
     }
 
     for (literal, span) in placeholders(text, scan) {
-        let bare = literal.trim_start_matches(['<', '{']).trim_end_matches(['>', '}']);
+        let bare = literal
+            .trim_start_matches(['<', '{'])
+            .trim_end_matches(['>', '}']);
         let name = normalize_placeholder(bare);
         if name.is_empty() {
             continue;
@@ -249,7 +290,11 @@ pub fn detect(script: &Script, scan: &BorrowedScan<'_>, front_matter: &FrontMatt
             assigned_names.push(name);
         }
     }
-    StepInputs { inputs, assigns: assigned_names, reads }
+    StepInputs {
+        inputs,
+        assigns: assigned_names,
+        reads,
+    }
 }
 
 /// Placeholder literals in `text`, skipping comments, heredoc bodies and
@@ -265,7 +310,9 @@ pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> 
     if !(maybe_angle || maybe_your || maybe_brace || maybe_xxx) {
         return Vec::new();
     }
-    let find_all = |wanted: bool, regex: &'static Regex| wanted.then(|| regex.find_iter(text)).into_iter().flatten();
+    let find_all = |wanted: bool, regex: &'static Regex| {
+        wanted.then(|| regex.find_iter(text)).into_iter().flatten()
+    };
     let excluded: Vec<Span> = scan
         .comments
         .iter()
@@ -274,21 +321,36 @@ pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> 
         .chain(
             scan.commands
                 .iter()
-                .filter(|command| scan.argv(command).first().is_some_and(|program| matches!(program.text.as_ref(), "echo" | "printf")))
+                .filter(|command| {
+                    scan.argv(command)
+                        .first()
+                        .is_some_and(|program| matches!(program.text.as_ref(), "echo" | "printf"))
+                })
                 .map(|command| command.span),
         )
         .collect();
-    let inside_excluded = |start: usize| excluded.iter().any(|span| span.start <= start && start < span.end);
+    let inside_excluded = |start: usize| {
+        excluded
+            .iter()
+            .any(|span| span.start <= start && start < span.end)
+    };
     let mut found: Vec<(String, Span)> = Vec::new();
     let add = |literal: &str, start: usize, found: &mut Vec<(String, Span)>| {
-        if !inside_excluded(start) && !found.iter().any(|(_, span)| span.start <= start && start < span.end) {
+        if !inside_excluded(start)
+            && !found
+                .iter()
+                .any(|(_, span)| span.start <= start && start < span.end)
+        {
             found.push((literal.to_string(), Span::new(start, start + literal.len())));
         }
     };
     for m in find_all(maybe_angle, &ANGLE_PLACEHOLDER) {
         let inner = &text[m.start() + 1..m.end() - 1];
         let before = text[..m.start()].chars().last();
-        if HTML_TAGS.contains(&inner.to_ascii_lowercase().as_str()) || before == Some('<') || inner.contains("/dev/") {
+        if HTML_TAGS.contains(&inner.to_ascii_lowercase().as_str())
+            || before == Some('<')
+            || inner.contains("/dev/")
+        {
             continue;
         }
         add(m.as_str(), m.start(), &mut found);
@@ -320,12 +382,25 @@ mod tests {
         let script = Script::from_lines(text.lines().enumerate().map(|(i, l)| (l, i * 100)));
         let scan = scan_all(&script.text);
         let before: HashSet<String> = before.iter().map(|s| s.to_string()).collect();
-        detect(&script, &scan, &FrontMatter::default(), &before, &ScriptOffsets::new(&script)).inputs.into_iter().map(|i| (i.name, i.kind, i.secret)).collect()
+        detect(
+            &script,
+            &scan,
+            &FrontMatter::default(),
+            &before,
+            &ScriptOffsets::new(&script),
+        )
+        .inputs
+        .into_iter()
+        .map(|i| (i.name, i.kind, i.secret))
+        .collect()
     }
 
     #[test]
     fn env_inputs_exclude_assigned_and_ambient() {
-        let found = inputs("X=1\necho $X $HOME ${MGMT_DB_TOKEN:0:20} \"$TENANT\"\nfor i in 1 2; do echo $i; done\n", &["TENANT"]);
+        let found = inputs(
+            "X=1\necho $X $HOME ${MGMT_DB_TOKEN:0:20} \"$TENANT\"\nfor i in 1 2; do echo $i; done\n",
+            &["TENANT"],
+        );
         assert_eq!(found, vec![("MGMT_DB_TOKEN".into(), InputKind::Env, true)]);
     }
 
@@ -372,12 +447,22 @@ mod tests {
 
     #[test]
     fn read_and_local_assign() {
-        assert!(inputs("read -p \"Continue? \" confirm\necho $confirm\nf() { local a=$1; echo $a; }\n", &[]).iter().all(|(n, ..)| n == "1"));
+        assert!(
+            inputs(
+                "read -p \"Continue? \" confirm\necho $confirm\nf() { local a=$1; echo $a; }\n",
+                &[]
+            )
+            .iter()
+            .all(|(n, ..)| n == "1")
+        );
     }
 
     #[test]
     fn normalisation() {
-        assert_eq!(normalize_placeholder("instance label from alert"), "INSTANCE_LABEL_FROM_ALERT");
+        assert_eq!(
+            normalize_placeholder("instance label from alert"),
+            "INSTANCE_LABEL_FROM_ALERT"
+        );
         assert_eq!(normalize_placeholder("tenantId"), "TENANT_ID");
         assert_eq!(normalize_placeholder("db-name"), "DB_NAME");
     }

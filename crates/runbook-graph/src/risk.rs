@@ -2,8 +2,8 @@
 //! and commands that need the real terminal.
 
 use aho_corasick::AhoCorasick;
-use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan, BorrowedWord};
 use runbook_syntax::Span;
+use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan, BorrowedWord};
 use serde::Serialize;
 use std::sync::LazyLock;
 
@@ -64,20 +64,29 @@ enum Flag {
 fn unwrap_prefix<'a>(argv: &'a [Word<'a>]) -> &'a [Word<'a>] {
     let mut rest = argv;
     loop {
-        let Some(first) = rest.first() else { return rest };
-        let skip_flags_with_values = |rest: &'a [Word<'a>], with_value: &[&str]| -> &'a [Word<'a>] {
-            let mut index = 1;
-            while let Some(word) = rest.get(index) {
-                if !word.text.starts_with('-') {
-                    break;
-                }
-                index += if with_value.contains(&word.text.as_ref()) { 2 } else { 1 };
-            }
-            &rest[index.min(rest.len())..]
+        let Some(first) = rest.first() else {
+            return rest;
         };
+        let skip_flags_with_values =
+            |rest: &'a [Word<'a>], with_value: &[&str]| -> &'a [Word<'a>] {
+                let mut index = 1;
+                while let Some(word) = rest.get(index) {
+                    if !word.text.starts_with('-') {
+                        break;
+                    }
+                    index += if with_value.contains(&word.text.as_ref()) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                &rest[index.min(rest.len())..]
+            };
         rest = match &*first.text {
             "sudo" | "doas" => skip_flags_with_values(rest, &["-u", "-g", "-h", "-p", "-C"]),
-            "nohup" | "time" | "exec" | "command" | "builtin" | "nice" | "ionice" | "stdbuf" => skip_flags_with_values(rest, &["-n", "-c"]),
+            "nohup" | "time" | "exec" | "command" | "builtin" | "nice" | "ionice" | "stdbuf" => {
+                skip_flags_with_values(rest, &["-n", "-c"])
+            }
             "env" => {
                 let mut index = 1;
                 while let Some(word) = rest.get(index) {
@@ -89,9 +98,12 @@ fn unwrap_prefix<'a>(argv: &'a [Word<'a>]) -> &'a [Word<'a>] {
                 }
                 &rest[index.min(rest.len())..]
             }
-            "xargs" => skip_flags_with_values(rest, &["-n", "-I", "-L", "-P", "-d", "-E", "-s", "-a"]),
+            "xargs" => {
+                skip_flags_with_values(rest, &["-n", "-I", "-L", "-P", "-d", "-E", "-s", "-a"])
+            }
             "timeout" => {
-                let after_flags = skip_flags_with_values(rest, &["-s", "-k", "--signal", "--kill-after"]);
+                let after_flags =
+                    skip_flags_with_values(rest, &["-s", "-k", "--signal", "--kill-after"]);
                 after_flags.get(1..).unwrap_or(&[])
             }
             _ => return rest,
@@ -103,8 +115,14 @@ fn has_flag(args: &[Word<'_>], short: char, long: &str) -> bool {
     args.iter().any(|word| {
         let text: &str = &word.text;
         text == long
-            || text.strip_prefix(long).is_some_and(|value| value.starts_with('='))
-            || (text.starts_with('-') && !text.starts_with("--") && text.len() > 1 && text[1..].chars().all(|c| c.is_ascii_alphanumeric()) && text[1..].contains(short))
+            || text
+                .strip_prefix(long)
+                .is_some_and(|value| value.starts_with('='))
+            || (text.starts_with('-')
+                && !text.starts_with("--")
+                && text.len() > 1
+                && text[1..].chars().all(|c| c.is_ascii_alphanumeric())
+                && text[1..].contains(short))
     })
 }
 
@@ -113,6 +131,7 @@ fn has_word(args: &[Word<'_>], wanted: &[&str]) -> bool {
 }
 
 /// Global options that take a value before a subcommand, e.g. `docker compose -f x.yml down`.
+#[rustfmt::skip]
 const OPTIONS_WITH_VALUES: &[&str] = &[
     "-f", "--file", "-p", "--project-name", "--env-file", "--profile", "--project-directory", "-n", "--namespace",
     "--context", "--kubeconfig", "-c", "-H", "--host", "--org", "--region", "--profile",
@@ -126,12 +145,19 @@ struct Subcommands<'a> {
 
 impl<'a> Subcommands<'a> {
     fn of(args: &'a [Word<'a>]) -> Self {
-        let mut out = Subcommands { words: [""; 3], len: 0 };
+        let mut out = Subcommands {
+            words: [""; 3],
+            len: 0,
+        };
         let mut index = 0;
         while let Some(word) = args.get(index) {
             let text: &str = &word.text;
             if text.starts_with('-') {
-                index += if OPTIONS_WITH_VALUES.contains(&text) { 2 } else { 1 };
+                index += if OPTIONS_WITH_VALUES.contains(&text) {
+                    2
+                } else {
+                    1
+                };
                 continue;
             }
             out.words[out.len] = text;
@@ -171,7 +197,18 @@ static DESTRUCTIVE_TEXT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
 });
 
 /// Verbs that make any CLI's subcommand destructive (`turso db delete`).
-const DELETING_VERBS: &[&str] = &["delete", "destroy", "purge", "prune", "uninstall", "terminate", "wipe", "erase", "rb", "drop"];
+const DELETING_VERBS: &[&str] = &[
+    "delete",
+    "destroy",
+    "purge",
+    "prune",
+    "uninstall",
+    "terminate",
+    "wipe",
+    "erase",
+    "rb",
+    "drop",
+];
 
 fn program_name<'w>(word: &'w Word<'_>) -> &'w str {
     word.text.rsplit('/').next().unwrap_or(&word.text)
@@ -187,14 +224,23 @@ pub fn assess(scan: &BorrowedScan<'_>, to_source: &dyn Fn(Span) -> Span) -> Risk
             Flag::Interactive => &mut flags.interactive,
         };
         if !list.iter().any(|reason| reason.what == what) {
-            list.push(RiskReason { what, script_span: span, span: to_source(span) });
+            list.push(RiskReason {
+                what,
+                script_span: span,
+                span: to_source(span),
+            });
         }
     };
     // Buffers reused for every command of the step.
     let mut found = Vec::new();
     let mut joined_args = String::new();
     for command in &scan.commands {
-        assess_argv(scan.argv(command), &Command::of(scan, command), &mut joined_args, &mut found);
+        assess_argv(
+            scan.argv(command),
+            &Command::of(scan, command),
+            &mut joined_args,
+            &mut found,
+        );
         for (flag, what) in found.drain(..) {
             push(flag, what, command.span);
         }
@@ -202,7 +248,12 @@ pub fn assess(scan: &BorrowedScan<'_>, to_source: &dyn Fn(Span) -> Span) -> Risk
     flags
 }
 
-fn assess_argv(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
+fn assess_argv(
+    argv: &[Word<'_>],
+    command: &Command<'_, '_>,
+    joined_args: &mut String,
+    found: &mut Vec<(Flag, String)>,
+) {
     let mut argv = unwrap_prefix(argv);
     // Commands executed by another command: `find -exec …` (a loop, not
     // recursion, however many `find -exec find -exec …` are nested).
@@ -210,7 +261,9 @@ fn assess_argv(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mut S
         && program_name(program_word) == "find"
     {
         let args = &argv[1..];
-        let Some(position) = args.iter().position(|word| word.text == "-exec" || word.text == "-execdir" || word.text == "-delete") else {
+        let Some(position) = args.iter().position(|word| {
+            word.text == "-exec" || word.text == "-execdir" || word.text == "-delete"
+        }) else {
             break;
         };
         if args[position].text == "-delete" {
@@ -218,14 +271,26 @@ fn assess_argv(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mut S
             return;
         }
         let inner = &args[position + 1..];
-        argv = unwrap_prefix(&inner[..inner.iter().position(|word| word.text == ";" || word.text == "+").unwrap_or(inner.len())]);
+        argv = unwrap_prefix(
+            &inner[..inner
+                .iter()
+                .position(|word| word.text == ";" || word.text == "+")
+                .unwrap_or(inner.len())],
+        );
     }
     assess_program(argv, command, joined_args, found);
 }
 
 /// Flags for one program run with its arguments (`argv` already unwrapped).
-fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mut String, found: &mut Vec<(Flag, String)>) {
-    let Some(program_word) = argv.first() else { return };
+fn assess_program(
+    argv: &[Word<'_>],
+    command: &Command<'_, '_>,
+    joined_args: &mut String,
+    found: &mut Vec<(Flag, String)>,
+) {
+    let Some(program_word) = argv.first() else {
+        return;
+    };
     let program = program_name(program_word);
     let args = &argv[1..];
     let subs = Subcommands::of(args);
@@ -257,17 +322,28 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
 
     match program {
         "rm" | "rmdir" | "shred" | "unlink" | "wipefs" => {
-            let recursive = has_flag(args, 'r', "--recursive") || has_flag(args, 'R', "--recursive");
-            destructive(if recursive { "rm -r".to_string() } else { program.to_string() });
+            let recursive =
+                has_flag(args, 'r', "--recursive") || has_flag(args, 'R', "--recursive");
+            destructive(if recursive {
+                "rm -r".to_string()
+            } else {
+                program.to_string()
+            });
         }
-        "truncate" | "dropdb" | "dropuser" | "reboot" | "shutdown" | "poweroff" | "halt" | "fdisk" | "parted" => {
-            destructive(program.to_string())
-        }
+        "truncate" | "dropdb" | "dropuser" | "reboot" | "shutdown" | "poweroff" | "halt"
+        | "fdisk" | "parted" => destructive(program.to_string()),
         p if p.starts_with("mkfs") => destructive(program.to_string()),
-        "dd" if args.iter().any(|word| word.text.starts_with("of=")) => destructive("dd of=".into()),
+        "dd" if args.iter().any(|word| word.text.starts_with("of=")) => {
+            destructive("dd of=".into())
+        }
         "kill" | "pkill" | "killall" => destructive(program.to_string()),
         "init" if matches!(sub, "0" | "6") => destructive(format!("init {sub}")),
-        "systemctl" if matches!(sub, "stop" | "disable" | "mask" | "kill" | "reboot" | "poweroff" | "halt" | "isolate") => {
+        "systemctl"
+            if matches!(
+                sub,
+                "stop" | "disable" | "mask" | "kill" | "reboot" | "poweroff" | "halt" | "isolate"
+            ) =>
+        {
             destructive(format!("systemctl {sub}"))
         }
         "service" if matches!(sub2, "stop") => destructive("service stop".into()),
@@ -275,8 +351,12 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
             let compose = sub == "compose";
             let action = if compose { sub2 } else { sub };
             match (compose, action) {
-                (true, "down" | "rm" | "stop" | "kill") => destructive(format!("docker compose {action}")),
-                (false, "rm" | "rmi" | "kill" | "stop" | "prune") => destructive(format!("{program} {action}")),
+                (true, "down" | "rm" | "stop" | "kill") => {
+                    destructive(format!("docker compose {action}"))
+                }
+                (false, "rm" | "rmi" | "kill" | "stop" | "prune") => {
+                    destructive(format!("{program} {action}"))
+                }
                 (false, "volume" | "network" | "image" | "container" | "system" | "builder")
                     if matches!(sub2, "rm" | "prune" | "remove") =>
                 {
@@ -285,8 +365,17 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
                 _ => {}
             }
             if compose || matches!(sub, "logs" | "events" | "stats" | "attach" | "exec" | "run") {
-                let from_action = args.iter().position(|word| word.text == if compose { sub2 } else { sub }).unwrap_or(0);
-                docker_like_runtime_flags(program, if compose { sub2 } else { sub }, &args[from_action..], command, found);
+                let from_action = args
+                    .iter()
+                    .position(|word| word.text == if compose { sub2 } else { sub })
+                    .unwrap_or(0);
+                docker_like_runtime_flags(
+                    program,
+                    if compose { sub2 } else { sub },
+                    &args[from_action..],
+                    command,
+                    found,
+                );
             }
             return;
         }
@@ -301,19 +390,32 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
         "kubectl" | "oc" => {
             match sub {
                 "delete" | "drain" | "cordon" => destructive(format!("{program} {sub}")),
-                "scale" if args.iter().any(|w| w.text == "--replicas=0") || joined_args.contains("--replicas 0") => {
+                "scale"
+                    if args.iter().any(|w| w.text == "--replicas=0")
+                        || joined_args.contains("--replicas 0") =>
+                {
                     destructive(format!("{program} scale --replicas=0"))
                 }
-                "replace" if has_word(args, &["--force"]) => destructive(format!("{program} replace --force")),
+                "replace" if has_word(args, &["--force"]) => {
+                    destructive(format!("{program} replace --force"))
+                }
                 _ => {}
             }
             kubectl_runtime_flags(program, sub, args, found);
             return;
         }
-        "helm" if matches!(sub, "uninstall" | "delete" | "rollback") => destructive(format!("helm {sub}")),
-        "terraform" if sub == "destroy" || (sub == "apply" && has_word(args, &["-destroy"])) => destructive("terraform destroy".into()),
+        "helm" if matches!(sub, "uninstall" | "delete" | "rollback") => {
+            destructive(format!("helm {sub}"))
+        }
+        "terraform" if sub == "destroy" || (sub == "apply" && has_word(args, &["-destroy"])) => {
+            destructive("terraform destroy".into())
+        }
         "git" => match sub {
-            "push" if has_flag(args, 'f', "--force") || joined_args.contains("--force-with-lease") => destructive("git push --force".into()),
+            "push"
+                if has_flag(args, 'f', "--force") || joined_args.contains("--force-with-lease") =>
+            {
+                destructive("git push --force".into())
+            }
             "reset" if has_word(args, &["--hard"]) => destructive("git reset --hard".into()),
             "clean" if has_flag(args, 'f', "--force") => destructive("git clean -f".into()),
             _ => {}
@@ -326,26 +428,45 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
                     word.text.strip_prefix("-X").filter(|rest| !rest.is_empty())
                 }
             });
-            if method.is_some_and(|method| method.eq_ignore_ascii_case("DELETE")) || (program.starts_with("http") && sub.eq_ignore_ascii_case("delete")) {
+            if method.is_some_and(|method| method.eq_ignore_ascii_case("DELETE"))
+                || (program.starts_with("http") && sub.eq_ignore_ascii_case("delete"))
+            {
                 destructive(format!("{program} -X DELETE"));
             }
         }
         "crontab" if has_flag(args, 'r', "--remove") => destructive("crontab -r".into()),
-        "crontab" if has_flag(args, 'e', "--edit") => found.push((Flag::Interactive, "crontab -e".into())),
-        "iptables" | "ip6tables" if has_flag(args, 'F', "--flush") || has_flag(args, 'X', "--delete-chain") => {
+        "crontab" if has_flag(args, 'e', "--edit") => {
+            found.push((Flag::Interactive, "crontab -e".into()))
+        }
+        "iptables" | "ip6tables"
+            if has_flag(args, 'F', "--flush") || has_flag(args, 'X', "--delete-chain") =>
+        {
             destructive(format!("{program} --flush"))
         }
         "redis-cli" => {
-            if has_word(args, &["--latency", "--latency-history", "--latency-dist", "monitor", "MONITOR", "--stat"]) {
+            if has_word(
+                args,
+                &[
+                    "--latency",
+                    "--latency-history",
+                    "--latency-dist",
+                    "monitor",
+                    "MONITOR",
+                    "--stat",
+                ],
+            ) {
                 found.push((Flag::Endless, "redis-cli monitoring".into()));
-            } else if !command.piped_input && !command.stdin_redirected && !has_redis_command(args) {
+            } else if !command.piped_input && !command.stdin_redirected && !has_redis_command(args)
+            {
                 found.push((Flag::Interactive, "redis-cli with no command".into()));
             }
         }
         _ => {
             // Any CLI's subcommand that deletes: `turso db delete`, `aws s3 rm`, `gcloud … delete`.
             if let Some(verb) = subs.iter().find(|word| {
-                DELETING_VERBS.iter().any(|verb| word.eq_ignore_ascii_case(verb))
+                DELETING_VERBS
+                    .iter()
+                    .any(|verb| word.eq_ignore_ascii_case(verb))
                     || word.starts_with("delete-")
                     || word.starts_with("terminate-")
             }) && program != "echo"
@@ -364,7 +485,11 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
     let endless = match program {
         "tail" => has_flag(args, 'f', "--follow") || has_flag(args, 'F', "--follow"),
         "journalctl" => has_flag(args, 'f', "--follow"),
-        "watch" | "top" | "htop" | "btop" | "yes" | "iftop" => !(program == "top" && has_flag(args, 'b', "--batch") && has_flag(args, 'n', "--iterations")),
+        "watch" | "top" | "htop" | "btop" | "yes" | "iftop" => {
+            !(program == "top"
+                && has_flag(args, 'b', "--batch")
+                && has_flag(args, 'n', "--iterations"))
+        }
         "ping" => !has_flag(args, 'c', "--count"),
         "sleep" => has_word(args, &["infinity", "inf"]),
         "tcpdump" => !has_flag(args, 'c', "--count"),
@@ -373,7 +498,12 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
         "nc" | "ncat" => has_flag(args, 'l', "--listen"),
         _ => false,
     };
-    let endless = endless || (command.words.first().is_some_and(|w| w.text == "while") && command.words.get(1).is_some_and(|w| w.text == "true" || w.text == ":"));
+    let endless = endless
+        || (command.words.first().is_some_and(|w| w.text == "while")
+            && command
+                .words
+                .get(1)
+                .is_some_and(|w| w.text == "true" || w.text == ":"));
     if endless && !command.background {
         let what = match program {
             "tail" | "journalctl" => format!("{program} -f"),
@@ -385,22 +515,55 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
 
     // Needs the real terminal.
     let interactive = match program {
-        "vi" | "vim" | "nvim" | "nano" | "emacs" | "less" | "more" | "top" | "htop" | "tmux" | "screen" | "passwd" | "visudo" => true,
+        "vi" | "vim" | "nvim" | "nano" | "emacs" | "less" | "more" | "top" | "htop" | "tmux"
+        | "screen" | "passwd" | "visudo" => true,
         "read" | "select" => true,
         "su" => true,
         "sudo" => has_flag(args, 'i', "--login") || has_flag(args, 's', "--shell"),
         "ssh" => ssh_opens_session(args),
-        "psql" => !command.stdin_redirected && !command.piped_input && !has_flag(args, 'c', "--command") && !has_flag(args, 'f', "--file") && !has_word(args, &["-l", "--list"]),
-        "mysql" | "mariadb" => !command.stdin_redirected && !command.piped_input && !has_flag(args, 'e', "--execute"),
-        "mongo" | "mongosh" => !command.stdin_redirected && !args.iter().any(|w| w.text == "--eval" || w.text.ends_with(".js")),
-        "sqlite3" => !command.stdin_redirected && !command.piped_input && args.iter().filter(|w| !w.text.starts_with('-')).count() <= 1,
-        "python" | "python3" | "node" | "irb" | "bun" | "deno" => args.is_empty() && !command.stdin_redirected && !command.piped_input,
+        "psql" => {
+            !command.stdin_redirected
+                && !command.piped_input
+                && !has_flag(args, 'c', "--command")
+                && !has_flag(args, 'f', "--file")
+                && !has_word(args, &["-l", "--list"])
+        }
+        "mysql" | "mariadb" => {
+            !command.stdin_redirected && !command.piped_input && !has_flag(args, 'e', "--execute")
+        }
+        "mongo" | "mongosh" => {
+            !command.stdin_redirected
+                && !args
+                    .iter()
+                    .any(|w| w.text == "--eval" || w.text.ends_with(".js"))
+        }
+        "sqlite3" => {
+            !command.stdin_redirected
+                && !command.piped_input
+                && args.iter().filter(|w| !w.text.starts_with('-')).count() <= 1
+        }
+        "python" | "python3" | "node" | "irb" | "bun" | "deno" => {
+            args.is_empty() && !command.stdin_redirected && !command.piped_input
+        }
         "aws" => sub == "configure",
         "gh" | "turso" | "fly" | "flyctl" | "heroku" => sub == "auth" || sub == "login",
         _ => false,
     };
     if interactive {
-        found.push((Flag::Interactive, format!("{program}{}", if matches!(program, "psql" | "mysql" | "ssh" | "sqlite3" | "mongo" | "mongosh" | "redis-cli") { " session" } else { "" })));
+        found.push((
+            Flag::Interactive,
+            format!(
+                "{program}{}",
+                if matches!(
+                    program,
+                    "psql" | "mysql" | "ssh" | "sqlite3" | "mongo" | "mongosh" | "redis-cli"
+                ) {
+                    " session"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
 }
 
@@ -408,7 +571,10 @@ fn assess_program(argv: &[Word<'_>], command: &Command<'_, '_>, joined_args: &mu
 fn has_redis_command(args: &[Word<'_>]) -> bool {
     let mut index = 0;
     while let Some(word) = args.get(index) {
-        if matches!(&*word.text, "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s") {
+        if matches!(
+            &*word.text,
+            "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s"
+        ) {
             index += 2;
             continue;
         }
@@ -429,7 +595,24 @@ fn ssh_opens_session(args: &[Word<'_>]) -> bool {
             if text == "-N" || text == "-W" {
                 return false;
             }
-            let takes_value = matches!(text, "-i" | "-p" | "-l" | "-o" | "-F" | "-J" | "-L" | "-R" | "-D" | "-b" | "-c" | "-E" | "-e" | "-m" | "-S" | "-w");
+            let takes_value = matches!(
+                text,
+                "-i" | "-p"
+                    | "-l"
+                    | "-o"
+                    | "-F"
+                    | "-J"
+                    | "-L"
+                    | "-R"
+                    | "-D"
+                    | "-b"
+                    | "-c"
+                    | "-E"
+                    | "-e"
+                    | "-m"
+                    | "-S"
+                    | "-w"
+            );
             index += if takes_value { 2 } else { 1 };
             continue;
         }
@@ -470,31 +653,55 @@ fn tty_flags(args: &[Word<'_>], stop_at_positional: bool) -> bool {
     interactive && tty
 }
 
-fn docker_like_runtime_flags(program: &str, action: &str, args: &[Word<'_>], command: &Command<'_, '_>, found: &mut Vec<(Flag, String)>) {
+fn docker_like_runtime_flags(
+    program: &str,
+    action: &str,
+    args: &[Word<'_>],
+    command: &Command<'_, '_>,
+    found: &mut Vec<(Flag, String)>,
+) {
     let _ = command;
     match action {
-        "logs" if has_flag(args, 'f', "--follow") => found.push((Flag::Endless, format!("{program} logs -f"))),
+        "logs" if has_flag(args, 'f', "--follow") => {
+            found.push((Flag::Endless, format!("{program} logs -f")))
+        }
         "events" => found.push((Flag::Endless, format!("{program} events"))),
-        "stats" if !has_word(args, &["--no-stream"]) => found.push((Flag::Endless, format!("{program} stats"))),
+        "stats" if !has_word(args, &["--no-stream"]) => {
+            found.push((Flag::Endless, format!("{program} stats")))
+        }
         "attach" => found.push((Flag::Interactive, format!("{program} attach"))),
-        "exec" | "run" if tty_flags(args, true) => found.push((Flag::Interactive, format!("{program} {action} -it"))),
+        "exec" | "run" if tty_flags(args, true) => {
+            found.push((Flag::Interactive, format!("{program} {action} -it")))
+        }
         _ => {}
     }
 }
 
-fn kubectl_runtime_flags(program: &str, sub: &str, args: &[Word<'_>], found: &mut Vec<(Flag, String)>) {
+fn kubectl_runtime_flags(
+    program: &str,
+    sub: &str,
+    args: &[Word<'_>],
+    found: &mut Vec<(Flag, String)>,
+) {
     match sub {
-        "logs" if has_flag(args, 'f', "--follow") => found.push((Flag::Endless, format!("{program} logs -f"))),
+        "logs" if has_flag(args, 'f', "--follow") => {
+            found.push((Flag::Endless, format!("{program} logs -f")))
+        }
         "port-forward" => found.push((Flag::Endless, format!("{program} port-forward"))),
         "get" | "events" if has_flag(args, 'w', "--watch") || has_word(args, &["--watch-only"]) => {
             found.push((Flag::Endless, format!("{program} {sub} --watch")))
         }
-        "exec" | "run" | "attach" | "debug" if tty_flags(args, false) => found.push((Flag::Interactive, format!("{program} {sub} -it"))),
+        "exec" | "run" | "attach" | "debug" if tty_flags(args, false) => {
+            found.push((Flag::Interactive, format!("{program} {sub} -it")))
+        }
         "edit" => found.push((Flag::Interactive, format!("{program} edit"))),
         "debug" if program == "oc" => found.push((Flag::Interactive, "oc debug".into())),
         _ => {}
     }
-    if program == "oc" && sub == "debug" && !found.iter().any(|(flag, _)| *flag == Flag::Interactive) {
+    if program == "oc"
+        && sub == "debug"
+        && !found.iter().any(|(flag, _)| *flag == Flag::Interactive)
+    {
         found.push((Flag::Interactive, "oc debug".into()));
     }
 }
@@ -506,8 +713,13 @@ mod tests {
 
     fn flags(text: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         let flags = assess(&scan_all(text), &|span| span);
-        let names = |reasons: &[RiskReason]| reasons.iter().map(|r| r.what.clone()).collect::<Vec<_>>();
-        (names(&flags.destructive), names(&flags.endless), names(&flags.interactive))
+        let names =
+            |reasons: &[RiskReason]| reasons.iter().map(|r| r.what.clone()).collect::<Vec<_>>();
+        (
+            names(&flags.destructive),
+            names(&flags.endless),
+            names(&flags.interactive),
+        )
     }
 
     #[test]
@@ -518,9 +730,15 @@ mod tests {
             ("docker-compose down", "docker-compose down"),
             ("docker compose -f x.yml down", "docker compose down"),
             ("kubectl delete pod x", "kubectl delete"),
-            ("kubectl scale deployment/x --replicas=0 -n ns", "kubectl scale --replicas=0"),
+            (
+                "kubectl scale deployment/x --replicas=0 -n ns",
+                "kubectl scale --replicas=0",
+            ),
             ("dropdb magicsaas", "dropdb"),
-            ("psql -c \"SELECT pg_terminate_backend(pid) FROM x\"", "pg_terminate_backend"),
+            (
+                "psql -c \"SELECT pg_terminate_backend(pid) FROM x\"",
+                "pg_terminate_backend",
+            ),
             ("curl -X DELETE http://h/mcp", "curl -X DELETE"),
             ("turso db delete muninn-mgmt", "turso delete"),
             ("ls | xargs -r rm", "rm"),
@@ -530,7 +748,11 @@ mod tests {
             ("git push --force origin main", "git push --force"),
             ("sudo reboot", "reboot"),
         ] {
-            assert!(flags(text).0.contains(&what.to_string()), "{text}: {:?}", flags(text).0);
+            assert!(
+                flags(text).0.contains(&what.to_string()),
+                "{text}: {:?}",
+                flags(text).0
+            );
         }
     }
 
@@ -552,7 +774,10 @@ mod tests {
     #[test]
     fn endless_commands() {
         for (text, what) in [
-            ("docker-compose logs -f --tail=100 api", "docker-compose logs -f"),
+            (
+                "docker-compose logs -f --tail=100 api",
+                "docker-compose logs -f",
+            ),
             ("journalctl -u x -f", "journalctl -f"),
             ("watch -n 1 'curl -s h'", "watch"),
             ("tail -f /var/log/x", "tail -f"),
@@ -560,10 +785,18 @@ mod tests {
             ("redis-cli --latency-history", "redis-cli monitoring"),
             ("docker stats", "docker stats"),
         ] {
-            assert!(flags(text).1.contains(&what.to_string()), "{text}: {:?}", flags(text).1);
+            assert!(
+                flags(text).1.contains(&what.to_string()),
+                "{text}: {:?}",
+                flags(text).1
+            );
         }
         assert!(flags("docker stats api --no-stream").1.is_empty());
-        assert!(flags("nohup cloudflared tunnel run > /tmp/log 2>&1 &").1.is_empty());
+        assert!(
+            flags("nohup cloudflared tunnel run > /tmp/log 2>&1 &")
+                .1
+                .is_empty()
+        );
         assert!(flags("tail -n 100 x").1.is_empty());
     }
 
@@ -578,9 +811,20 @@ mod tests {
             ("kubectl edit deployment/x", "kubectl edit"),
             ("redis-cli", "redis-cli with no command"),
         ] {
-            assert!(flags(text).2.contains(&what.to_string()), "{text}: {:?}", flags(text).2);
+            assert!(
+                flags(text).2.contains(&what.to_string()),
+                "{text}: {:?}",
+                flags(text).2
+            );
         }
-        for text in ["docker exec -i db mysql -uroot -p$PW", "ssh host uptime", "psql -U p -c 'select 1'", "gunzip -c x | docker exec -i db psql -U postgres", "redis-cli INFO memory", "psql db < dump.sql"] {
+        for text in [
+            "docker exec -i db mysql -uroot -p$PW",
+            "ssh host uptime",
+            "psql -U p -c 'select 1'",
+            "gunzip -c x | docker exec -i db psql -U postgres",
+            "redis-cli INFO memory",
+            "psql db < dump.sql",
+        ] {
             assert!(flags(text).2.is_empty(), "{text}: {:?}", flags(text).2);
         }
     }

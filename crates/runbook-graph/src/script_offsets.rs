@@ -14,15 +14,22 @@ pub(crate) struct ScriptOffsets<'a> {
 
 impl<'a> ScriptOffsets<'a> {
     pub(crate) fn new(script: &'a Script) -> Self {
-        let line_starts = memchr::memchr_iter(b'\n', script.text.as_bytes()).map(|index| index + 1).collect();
-        ScriptOffsets { script, line_starts }
+        let line_starts = memchr::memchr_iter(b'\n', script.text.as_bytes())
+            .map(|index| index + 1)
+            .collect();
+        ScriptOffsets {
+            script,
+            line_starts,
+        }
     }
 
     pub(crate) fn source_offset(&self, script_offset: usize) -> usize {
         let clamped = script_offset.min(self.script.text.len());
         // Lines that start at or before the offset = newlines before it.
         let line_index = self.line_starts.partition_point(|&start| start <= clamped);
-        let line_start = line_index.checked_sub(1).map_or(0, |previous| self.line_starts[previous]);
+        let line_start = line_index
+            .checked_sub(1)
+            .map_or(0, |previous| self.line_starts[previous]);
         match self.script.line_offsets.get(line_index) {
             Some(origin) => origin + (script_offset - line_start),
             None => self.script.line_offsets.last().copied().unwrap_or(0),
@@ -44,13 +51,25 @@ mod tests {
             Script::from_lines([("echo a", 10), ("", 40), ("ls -la é", 50)]),
             Script::from_lines([("one line", 7)]),
             Script::default(),
-            Script { text: "no\nline offsets\n".into(), line_offsets: Vec::new() },
-            Script { text: "more lines\nthan\noffsets".into(), line_offsets: vec![3] },
+            Script {
+                text: "no\nline offsets\n".into(),
+                line_offsets: Vec::new(),
+            },
+            Script {
+                text: "more lines\nthan\noffsets".into(),
+                line_offsets: vec![3],
+            },
         ];
         for script in &scripts {
             let offsets = ScriptOffsets::new(script);
-            for offset in (0..script.text.len() + 3).filter(|offset| script.text.is_char_boundary(*offset) || *offset > script.text.len()) {
-                assert_eq!(offsets.source_offset(offset), script.source_offset(offset), "{script:?} at {offset}");
+            for offset in (0..script.text.len() + 3).filter(|offset| {
+                script.text.is_char_boundary(*offset) || *offset > script.text.len()
+            }) {
+                assert_eq!(
+                    offsets.source_offset(offset),
+                    script.source_offset(offset),
+                    "{script:?} at {offset}"
+                );
             }
         }
     }

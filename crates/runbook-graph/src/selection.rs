@@ -29,7 +29,11 @@ impl StepGraph {
                 }
                 Selector::From(reference) => {
                     let start = self.find(reference)?;
-                    let position = self.order.iter().position(|&index| index == start).unwrap_or(0);
+                    let position = self
+                        .order
+                        .iter()
+                        .position(|&index| index == start)
+                        .unwrap_or(0);
                     chosen.extend(self.order[position..].iter().copied());
                 }
                 Selector::Section(prefix) => {
@@ -45,19 +49,30 @@ impl StepGraph {
         for &index in &chosen {
             with_needs.extend(self.transitive_needs(index));
         }
-        Ok(self.order.iter().copied().filter(|index| with_needs.contains(index)).collect())
+        Ok(self
+            .order
+            .iter()
+            .copied()
+            .filter(|index| with_needs.contains(index))
+            .collect())
     }
 
     /// Steps whose heading path has a heading starting with `prefix`
     /// (case-insensitive; a `A/B` path matches nested headings).
     pub fn steps_in_section(&self, prefix: &str) -> Vec<usize> {
-        let parts: Vec<String> = prefix.split('/').map(|part| part.trim().to_lowercase()).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<String> = prefix
+            .split('/')
+            .map(|part| part.trim().to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.is_empty() {
             return Vec::new();
         }
         let matches_heading = |heading: &str, part: &str| {
             let heading = heading.to_lowercase();
-            heading.starts_with(part) || slugify(&heading).starts_with(&slugify(part)) || strip_numbering(&heading).starts_with(part)
+            heading.starts_with(part)
+                || slugify(&heading).starts_with(&slugify(part))
+                || strip_numbering(&heading).starts_with(part)
         };
         self.steps
             .iter()
@@ -93,10 +108,17 @@ impl StepGraph {
     fn unknown_section(&self, prefix: &str) -> String {
         let titles = self.section_titles();
         match did_you_mean(prefix, titles.iter().map(String::as_str)) {
-            Some(suggestion) => format!("no section matches `{prefix}`; did you mean `{suggestion}`?"),
+            Some(suggestion) => {
+                format!("no section matches `{prefix}`; did you mean `{suggestion}`?")
+            }
             None => format!(
                 "no section matches `{prefix}`; sections with steps: {}",
-                titles.iter().take(8).map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                titles
+                    .iter()
+                    .take(8)
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

@@ -1,12 +1,14 @@
 //! Builds the step graph from a parsed document and checks it.
 
 use crate::input_detection::detect;
-use crate::risk::{assess, RiskFlags, RiskReason};
+use crate::risk::{RiskFlags, RiskReason, assess};
 use crate::script_offsets::ScriptOffsets;
 use crate::{Step, StepKind};
-use runbook_syntax::shell_scan::{scan_all_borrowed, BorrowedScan};
-use runbook_syntax::{did_you_mean, slugify, BlockClass, Diagnostic, Document, ItemKind, SectionId, SourceFile, Span};
 use memchr::memmem;
+use runbook_syntax::shell_scan::{BorrowedScan, scan_all_borrowed};
+use runbook_syntax::{
+    BlockClass, Diagnostic, Document, ItemKind, SectionId, Span, did_you_mean, slugify,
+};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -35,7 +37,12 @@ impl StepGraph {
             }
             None => topological_order(&needs),
         };
-        StepGraph { steps, needs, order, diagnostics }
+        StepGraph {
+            steps,
+            needs,
+            order,
+            diagnostics,
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -53,17 +60,30 @@ impl StepGraph {
         {
             return Ok(number - 1);
         }
-        let prefixed: Vec<usize> = self.steps.iter().filter(|step| step.id.starts_with(reference)).map(|step| step.index).collect();
+        let prefixed: Vec<usize> = self
+            .steps
+            .iter()
+            .filter(|step| step.id.starts_with(reference))
+            .map(|step| step.index)
+            .collect();
         match prefixed.as_slice() {
             [only] => Ok(*only),
-            [] => Err(match did_you_mean(reference, self.steps.iter().map(|step| step.id.as_str())) {
-                Some(suggestion) => format!("no step named `{reference}`; did you mean `{suggestion}`?"),
-                None => format!("no step named `{reference}`; see `runbook list` for step ids"),
-            }),
+            [] => Err(
+                match did_you_mean(reference, self.steps.iter().map(|step| step.id.as_str())) {
+                    Some(suggestion) => {
+                        format!("no step named `{reference}`; did you mean `{suggestion}`?")
+                    }
+                    None => format!("no step named `{reference}`; see `runbook list` for step ids"),
+                },
+            ),
             many => Err(format!(
                 "`{reference}` matches {} steps: {}",
                 many.len(),
-                many.iter().take(5).map(|i| self.steps[*i].id.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .take(5)
+                    .map(|i| self.steps[*i].id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
@@ -91,15 +111,18 @@ fn build_steps(document: &Document) -> Vec<Step> {
             assigned_so_far.insert(var.name.clone());
         }
     }
-    let mut lines = LineCursor { source: &document.source, offset: 0, line: 1 };
     for item in &document.items {
         // Steps of one section come together: copy the previous step's path
         // rather than walking the headings again.
         let heading_path: Vec<String> = match steps.last() {
             Some(previous) if previous.section == item.section => previous.heading_path.clone(),
-            _ => document.heading_path(item.section).into_iter().map(str::to_string).collect(),
+            _ => document
+                .heading_path(item.section)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
         };
-        let line = lines.line_of(item.span.start);
+        let line = document.source.line_of(item.span.start);
         let mut step = Step {
             index: steps.len(),
             id: String::new(),
@@ -152,8 +175,13 @@ fn build_steps(document: &Document) -> Vec<Step> {
                 };
                 if step.kind == StepKind::Manual {
                     step.body = Some(code.body.clone());
-                    let lines: Vec<&str> = content.manual_lines.iter().map(|line| line.text.as_str()).collect();
-                    step.instruction = Some(join_nonempty(item.intro.as_deref(), &lines.join("\n")));
+                    let lines: Vec<&str> = content
+                        .manual_lines
+                        .iter()
+                        .map(|line| line.text.as_str())
+                        .collect();
+                    step.instruction =
+                        Some(join_nonempty(item.intro.as_deref(), &lines.join("\n")));
                 }
                 if step.kind == StepKind::Context {
                     step.body = Some(code.body.clone());
@@ -183,46 +211,43 @@ fn build_steps(document: &Document) -> Vec<Step> {
     steps
 }
 
-/// [`SourceFile::line_of`] for offsets that mostly ascend, as steps do:
-/// counts the newlines since the previous offset instead of searching the
-/// whole line index each time.
-struct LineCursor<'a> {
-    source: &'a SourceFile,
-    offset: usize,
-    /// The line of `offset`.
-    line: usize,
-}
-
-impl LineCursor<'_> {
-    fn line_of(&mut self, offset: usize) -> usize {
-        let text = self.source.text().as_bytes();
-        let offset = offset.min(text.len());
-        if offset < self.offset {
-            return self.source.line_of(offset);
-        }
-        // Line n starts after the (n-1)th newline.
-        self.line += memchr::memchr_iter(b'\n', &text[self.offset..offset]).count();
-        self.offset = offset;
-        self.line
-    }
-}
-
-fn analyse_script(step: &mut Step, script: &runbook_syntax::Script, scan: &BorrowedScan<'_>, document: &Document, assigned_before: &HashSet<String>) {
+fn analyse_script(
+    step: &mut Step,
+    script: &runbook_syntax::Script,
+    scan: &BorrowedScan<'_>,
+    document: &Document,
+    assigned_before: &HashSet<String>,
+) {
     let offsets = ScriptOffsets::new(script);
-    let found = detect(script, scan, &document.front_matter, assigned_before, &offsets);
+    let found = detect(
+        script,
+        scan,
+        &document.front_matter,
+        assigned_before,
+        &offsets,
+    );
     step.inputs = found.inputs;
     step.assigns = found.assigns;
     step.reads = found.reads;
     step.risk = assess(scan, &|span: Span| offsets.span(span));
-    let marked = |what: &str| RiskReason { what: what.to_string(), script_span: Span::default(), span: step.span };
+    let marked = |what: &str| RiskReason {
+        what: what.to_string(),
+        script_span: Span::default(),
+        span: step.span,
+    };
     match step.attributes.danger {
         Some(false) => step.risk.destructive.clear(),
-        Some(true) if step.risk.destructive.is_empty() => step.risk.destructive.push(marked("marked danger=true")),
+        Some(true) if step.risk.destructive.is_empty() => {
+            step.risk.destructive.push(marked("marked danger=true"))
+        }
         _ => {}
     }
     match step.attributes.interactive {
         Some(false) => step.risk.interactive.clear(),
-        Some(true) if step.risk.interactive.is_empty() => step.risk.interactive.push(marked("marked interactive=true")),
+        Some(true) if step.risk.interactive.is_empty() => step
+            .risk
+            .interactive
+            .push(marked("marked interactive=true")),
         _ => {}
     }
     if step.kind == StepKind::Session && step.risk.interactive.is_empty() {
@@ -248,13 +273,24 @@ fn title_for(step: &Step) -> String {
             .map(|line| line.trim_start_matches('#').trim().trim_matches('*').trim())
             .find(|line| !line.is_empty() && (!line.starts_with('/') || line.contains(' ')))
     }
-    let script_lines = || step.script.iter().flat_map(|script| script.text.lines().map(str::trim));
+    let script_lines = || {
+        step.script
+            .iter()
+            .flat_map(|script| script.text.lines().map(str::trim))
+    };
     // The innermost part of an intro chain such as `Deploy › Step 2`.
     let innermost = |text: &'_ str| -> usize {
-        static SEPARATOR: LazyLock<memmem::FinderRev<'static>> = LazyLock::new(|| memmem::FinderRev::new(" › "));
-        SEPARATOR.rfind(text.as_bytes()).map_or(0, |index| index + " › ".len())
+        static SEPARATOR: LazyLock<memmem::FinderRev<'static>> =
+            LazyLock::new(|| memmem::FinderRev::new(" › "));
+        SEPARATOR
+            .rfind(text.as_bytes())
+            .map_or(0, |index| index + " › ".len())
     };
-    let from_instruction = || step.instruction.as_deref().and_then(|text| first_line(&text[innermost(text)..]));
+    let from_instruction = || {
+        step.instruction
+            .as_deref()
+            .and_then(|text| first_line(&text[innermost(text)..]))
+    };
     let from_comment = || {
         script_lines()
             .filter(|line| line.starts_with('#') && !line.starts_with("#!"))
@@ -283,7 +319,10 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// Explicit names first; everything else gets an id from its heading.
 fn assign_ids(steps: &mut [Step]) {
-    let mut used: HashSet<String> = steps.iter().filter_map(|step| step.name.as_ref().map(|name| name.value.clone())).collect();
+    let mut used: HashSet<String> = steps
+        .iter()
+        .filter_map(|step| step.name.as_ref().map(|name| name.value.clone()))
+        .collect();
     let mut per_base: HashMap<String, usize> = HashMap::new();
     // The base of the previous unnamed step's section: steps of one section
     // come together and share it.
@@ -295,10 +334,21 @@ fn assign_ids(steps: &mut [Step]) {
         }
         let base = match &section_base {
             Some((section, base)) if *section == step.section => base,
-            _ => &section_base.insert((step.section, base_id(step.heading_path.last().map(String::as_str).unwrap_or("")))).1,
+            _ => {
+                &section_base
+                    .insert((
+                        step.section,
+                        base_id(step.heading_path.last().map(String::as_str).unwrap_or("")),
+                    ))
+                    .1
+            }
         };
         let mut count = per_base.get(base).copied().unwrap_or(0);
-        let mut candidate = if count == 0 { base.clone() } else { format!("{base}-{}", count + 1) };
+        let mut candidate = if count == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{}", count + 1)
+        };
         count += 1;
         while used.contains(&candidate) {
             count += 1;
@@ -317,13 +367,24 @@ fn assign_ids(steps: &mut [Step]) {
 
 /// The id stem for steps under `heading`: its slug, at most about 40 bytes.
 fn base_id(heading: &str) -> String {
-    let mut base = slugify(heading).split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+    let mut base = slugify(heading)
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     if base.len() > 40 {
         let cut = base[..40].rfind('-').unwrap_or(40);
         base.truncate(cut);
     }
     if base.is_empty() || !base.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        base = format!("step{}", if base.is_empty() { String::new() } else { format!("-{base}") });
+        base = format!(
+            "step{}",
+            if base.is_empty() {
+                String::new()
+            } else {
+                format!("-{base}")
+            }
+        );
     }
     base
 }
@@ -334,9 +395,16 @@ fn check_duplicate_names(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) {
         let Some(name) = &step.name else { continue };
         match first_seen.get(name.value.as_str()) {
             Some(first) => diagnostics.push(
-                Diagnostic::error("duplicate-name", name.span, format!("step name `{}` is used twice", name.value))
-                    .with_label(first.name.as_ref().map(|n| n.span).unwrap_or(first.span), "first used here")
-                    .with_help("step names must be unique; rename one of them"),
+                Diagnostic::error(
+                    "duplicate-name",
+                    name.span,
+                    format!("step name `{}` is used twice", name.value),
+                )
+                .with_label(
+                    first.name.as_ref().map(|n| n.span).unwrap_or(first.span),
+                    "first used here",
+                )
+                .with_help("step names must be unique; rename one of them"),
             ),
             None => {
                 first_seen.insert(&name.value, step);
@@ -350,7 +418,10 @@ fn resolve_needs(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) -> Vec<Vec<u
         // Nothing to resolve: skip indexing every id.
         return vec![Vec::new(); steps.len()];
     }
-    let by_id: HashMap<&str, usize> = steps.iter().map(|step| (step.id.as_str(), step.index)).collect();
+    let by_id: HashMap<&str, usize> = steps
+        .iter()
+        .map(|step| (step.id.as_str(), step.index))
+        .collect();
     steps
         .iter()
         .map(|step| {
@@ -363,11 +434,20 @@ fn resolve_needs(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) -> Vec<Vec<u
                         }
                     }
                     None => {
-                        let mut diagnostic = Diagnostic::error("unknown-need", need.span, format!("`needs` names no step called `{}`", need.value));
-                        diagnostic = match did_you_mean(&need.value, steps.iter().map(|s| s.id.as_str())) {
-                            Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-                            None => diagnostic.with_help("give the step you mean a `name` attribute and use it here"),
-                        };
+                        let mut diagnostic = Diagnostic::error(
+                            "unknown-need",
+                            need.span,
+                            format!("`needs` names no step called `{}`", need.value),
+                        );
+                        diagnostic =
+                            match did_you_mean(&need.value, steps.iter().map(|s| s.id.as_str())) {
+                                Some(suggestion) => {
+                                    diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                                }
+                                None => diagnostic.with_help(
+                                    "give the step you mean a `name` attribute and use it here",
+                                ),
+                            };
                         diagnostics.push(diagnostic);
                     }
                 }
@@ -429,7 +509,13 @@ fn report_cycle(steps: &[Step], cycle: &[usize], diagnostics: &mut Vec<Diagnosti
     names.push(names[0]);
     let first = &steps[cycle[0]];
     let need_span = |from: usize, to: usize| {
-        steps[from].attributes.needs.iter().find(|need| need.value == steps[to].id).map(|need| need.span).unwrap_or(steps[from].span)
+        steps[from]
+            .attributes
+            .needs
+            .iter()
+            .find(|need| need.value == steps[to].id)
+            .map(|need| need.span)
+            .unwrap_or(steps[from].span)
     };
     let mut diagnostic = Diagnostic::error(
         "needs-cycle",
@@ -439,7 +525,10 @@ fn report_cycle(steps: &[Step], cycle: &[usize], diagnostics: &mut Vec<Diagnosti
     .with_help("remove one of these `needs` so the steps can run in some order");
     for (position, &index) in cycle.iter().enumerate().skip(1) {
         let next = cycle[(position + 1) % cycle.len()];
-        diagnostic = diagnostic.with_label(need_span(index, next), format!("`{}` needs `{}`", steps[index].id, steps[next].id));
+        diagnostic = diagnostic.with_label(
+            need_span(index, next),
+            format!("`{}` needs `{}`", steps[index].id, steps[next].id),
+        );
     }
     let _ = first;
     diagnostics.push(diagnostic);
@@ -472,4 +561,3 @@ fn topological_order(needs: &[Vec<usize>]) -> Vec<usize> {
     }
     order
 }
-

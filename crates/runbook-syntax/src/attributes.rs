@@ -73,15 +73,27 @@ pub struct StepAttributes {
 }
 
 /// Incident timestamps a step can mark, in the order they usually happen.
-pub const INCIDENT_MARKS: &[&str] = &["impact-started", "detected", "acknowledged", "mitigated", "resolved"];
+pub const INCIDENT_MARKS: &[&str] = &[
+    "impact-started",
+    "detected",
+    "acknowledged",
+    "mitigated",
+    "resolved",
+];
 
 /// Keys we understand, with one line each for `--help`-style docs and "did you mean".
 pub const KNOWN_ATTRIBUTES: &[(&str, &str)] = &[
     ("name", "step name, used by needs, --from, --only"),
     ("needs", "comma list of step names that must run first"),
     ("confirm", "true, or a prompt text: ask y/N before running"),
-    ("danger", "true/false: override destructive-command detection"),
-    ("timeout", "duration (30s, 5m): kill the step's process group after it"),
+    (
+        "danger",
+        "true/false: override destructive-command detection",
+    ),
+    (
+        "timeout",
+        "duration (30s, 5m): kill the step's process group after it",
+    ),
     ("retries", "how many times to retry until the step succeeds"),
     ("delay", "duration between retries (default 2s)"),
     ("capture", "variable name that receives the trimmed stdout"),
@@ -91,10 +103,19 @@ pub const KNOWN_ATTRIBUTES: &[(&str, &str)] = &[
     ("skip", "true: show but never run"),
     ("tag", "comma list of tags"),
     ("allow", "comma list of lint ids to allow for this step"),
-    ("runner", "program that gets the block on stdin (e.g. psql \"$DATABASE_URL\")"),
-    ("mark", "incident timestamp to record when the step succeeds: detected, mitigated…"),
+    (
+        "runner",
+        "program that gets the block on stdin (e.g. psql \"$DATABASE_URL\")",
+    ),
+    (
+        "mark",
+        "incident timestamp to record when the step succeeds: detected, mitigated…",
+    ),
     // Runme's names, so Runme runbooks work unchanged.
-    ("excludeFromRunAll", "Runme: do not run when running everything"),
+    (
+        "excludeFromRunAll",
+        "Runme: do not run when running everything",
+    ),
     ("ignore", "Runme: same as skip"),
     ("promptEnv", "Runme: prompt for exported variables"),
     ("id", "Runme: cell id (ignored)"),
@@ -111,7 +132,10 @@ pub(crate) mod optional_duration_ms {
     use serde::Serializer;
     use std::time::Duration;
 
-    pub fn serialize<S: Serializer>(value: &Option<Duration>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(duration) => serializer.serialize_some(&(duration.as_millis() as u64)),
             None => serializer.serialize_none(),
@@ -126,10 +150,16 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
     let leading = info.len() - info.trim_start().len();
     let mut rest_start = leading;
     if !info[leading..].starts_with('{') {
-        let lang_end = info[leading..].find(|c: char| c.is_whitespace() || c == '{').map(|i| leading + i).unwrap_or(info.len());
+        let lang_end = info[leading..]
+            .find(|c: char| c.is_whitespace() || c == '{')
+            .map(|i| leading + i)
+            .unwrap_or(info.len());
         let lang = &info[leading..lang_end];
         if !lang.is_empty() {
-            result.lang = Some(Spanned::new(lang.to_string(), Span::new(offset + leading, offset + lang_end)));
+            result.lang = Some(Spanned::new(
+                lang.to_string(),
+                Span::new(offset + leading, offset + lang_end),
+            ));
         }
         rest_start = lang_end;
     }
@@ -145,19 +175,31 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
         let inner = &rest_trimmed[1..inner_end];
         if close.is_none() {
             diagnostics.push(
-                Diagnostic::error("attribute-syntax", Span::new(rest_offset, rest_offset + rest_trimmed.len()), "unclosed `{` in fence attributes")
-                    .with_help("close the attribute list with `}`"),
+                Diagnostic::error(
+                    "attribute-syntax",
+                    Span::new(rest_offset, rest_offset + rest_trimmed.len()),
+                    "unclosed `{` in fence attributes",
+                )
+                .with_help("close the attribute list with `}`"),
             );
         }
         if inner.trim_start().starts_with('"') {
-            parse_json_attributes(&format!("{{{inner}}}"), rest_offset, &mut result.attributes, diagnostics);
+            // The source may lack the closing brace; the span stays inside what was written.
+            let written = Span::new(rest_offset, rest_offset + close.map(|c| c + 1).unwrap_or(rest_trimmed.len()));
+            parse_json_attributes(
+                &format!("{{{inner}}}"),
+                written,
+                &mut result.attributes,
+                diagnostics,
+            );
         } else {
             parse_key_values(inner, rest_offset + 1, &mut result.attributes, diagnostics);
         }
         if let Some(close) = close {
             let trailing = rest_trimmed[close + 1..].trim();
             if !trailing.is_empty() {
-                let start = rest_offset + close + 1 + rest_trimmed[close + 1..].find(trailing).unwrap_or(0);
+                let start =
+                    rest_offset + close + 1 + rest_trimmed[close + 1..].find(trailing).unwrap_or(0);
                 diagnostics.push(Diagnostic::warning(
                     "attribute-syntax",
                     Span::new(start, start + trailing.len()),
@@ -171,17 +213,39 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
         .split_whitespace()
         .next()
         .and_then(|token| token.split_once('='))
-        .is_some_and(|(key, _)| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-    let lang_is_shell = result.lang.as_ref().is_some_and(|lang| is_shell_language(&lang.value));
-    let lang_is_command = result.lang.as_ref().is_some_and(|lang| is_known_command(&lang.value));
+        .is_some_and(|(key, _)| {
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+    let lang_is_shell = result
+        .lang
+        .as_ref()
+        .is_some_and(|lang| is_shell_language(&lang.value));
+    let lang_is_command = result
+        .lang
+        .as_ref()
+        .is_some_and(|lang| is_known_command(&lang.value));
     if looks_like_attributes && !lang_is_command {
-        parse_key_values(rest_trimmed, rest_offset, &mut result.attributes, diagnostics);
+        parse_key_values(
+            rest_trimmed,
+            rest_offset,
+            &mut result.attributes,
+            diagnostics,
+        );
     } else if lang_is_shell {
-        result.command = Some(Spanned::new(rest_trimmed.trim_end().to_string(), Span::new(rest_offset, rest_offset + rest_trimmed.trim_end().len())));
+        result.command = Some(Spanned::new(
+            rest_trimmed.trim_end().to_string(),
+            Span::new(rest_offset, rest_offset + rest_trimmed.trim_end().len()),
+        ));
     } else if lang_is_command {
         let lang = result.lang.take().expect("checked above");
         let end = rest_offset + rest_trimmed.trim_end().len();
-        result.command = Some(Spanned::new(info[leading..].trim_end().to_string(), Span::new(lang.span.start, end)));
+        result.command = Some(Spanned::new(
+            info[leading..].trim_end().to_string(),
+            Span::new(lang.span.start, end),
+        ));
     } else {
         diagnostics.push(
             Diagnostic::warning(
@@ -215,8 +279,13 @@ fn matching_close_brace(text: &str) -> Option<usize> {
     None
 }
 
-fn parse_json_attributes(json: &str, offset: usize, out: &mut Vec<RawAttribute>, diagnostics: &mut Vec<Diagnostic>) {
-    let span = Span::new(offset, offset + json.len());
+fn parse_json_attributes(
+    json: &str,
+    span: Span,
+    out: &mut Vec<RawAttribute>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let offset = span.start;
     match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) {
         Ok(map) => {
             for (key, value) in map {
@@ -224,23 +293,43 @@ fn parse_json_attributes(json: &str, offset: usize, out: &mut Vec<RawAttribute>,
                     serde_json::Value::String(text) => text,
                     serde_json::Value::Array(items) => items
                         .iter()
-                        .map(|item| item.as_str().map(str::to_string).unwrap_or_else(|| item.to_string()))
+                        .map(|item| {
+                            item.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| item.to_string())
+                        })
                         .collect::<Vec<_>>()
                         .join(","),
                     other => other.to_string(),
                 };
-                let key_span = json.find(&format!("\"{key}\"")).map(|i| Span::new(offset + i, offset + i + key.len() + 2)).unwrap_or(span);
-                out.push(RawAttribute { key: Spanned::new(key, key_span), value: Spanned::new(value, key_span) });
+                let key_span = json
+                    .find(&format!("\"{key}\""))
+                    .map(|i| Span::new(offset + i, (offset + i + key.len() + 2).min(span.end)))
+                    .filter(|key_span| key_span.start < span.end)
+                    .unwrap_or(span);
+                out.push(RawAttribute {
+                    key: Spanned::new(key, key_span),
+                    value: Spanned::new(value, key_span),
+                });
             }
         }
         Err(error) => diagnostics.push(
-            Diagnostic::error("attribute-syntax", span, format!("invalid JSON attributes: {error}"))
-                .with_help("Runme's form is {\"name\":\"restart\",\"interactive\":\"false\"}"),
+            Diagnostic::error(
+                "attribute-syntax",
+                span,
+                format!("invalid JSON attributes: {error}"),
+            )
+            .with_help("Runme's form is {\"name\":\"restart\",\"interactive\":\"false\"}"),
         ),
     }
 }
 
-fn parse_key_values(text: &str, offset: usize, out: &mut Vec<RawAttribute>, diagnostics: &mut Vec<Diagnostic>) {
+fn parse_key_values(
+    text: &str,
+    offset: usize,
+    out: &mut Vec<RawAttribute>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let bytes = text.as_bytes();
     let mut index = 0;
     while index < bytes.len() {
@@ -251,14 +340,21 @@ fn parse_key_values(text: &str, offset: usize, out: &mut Vec<RawAttribute>, diag
             break;
         }
         let key_start = index;
-        while index < bytes.len() && !bytes[index].is_ascii_whitespace() && bytes[index] != b'=' && bytes[index] != b',' {
+        while index < bytes.len()
+            && !bytes[index].is_ascii_whitespace()
+            && bytes[index] != b'='
+            && bytes[index] != b','
+        {
             index += 1;
         }
         let key = &text[key_start..index];
         let key_span = Span::new(offset + key_start, offset + index);
         if index >= bytes.len() || bytes[index] != b'=' {
             // A bare key is a flag: `{interactive}` means interactive=true.
-            out.push(RawAttribute { key: Spanned::new(key.to_string(), key_span), value: Spanned::new("true".to_string(), key_span) });
+            out.push(RawAttribute {
+                key: Spanned::new(key.to_string(), key_span),
+                value: Spanned::new("true".to_string(), key_span),
+            });
             continue;
         }
         index += 1;
@@ -301,7 +397,10 @@ fn parse_key_values(text: &str, offset: usize, out: &mut Vec<RawAttribute>, diag
             value.to_string()
         };
         let value_span = Span::new(offset + value_start, offset + index);
-        out.push(RawAttribute { key: Spanned::new(key.to_string(), key_span), value: Spanned::new(value, value_span) });
+        out.push(RawAttribute {
+            key: Spanned::new(key.to_string(), key_span),
+            value: Spanned::new(value, value_span),
+        });
     }
 }
 
@@ -317,13 +416,17 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if number_end == 0 {
             return None;
         }
         let number: f64 = rest[..number_end].parse().ok()?;
         rest = &rest[number_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let seconds = match &rest[..unit_end] {
             "ms" => number / 1000.0,
             "s" | "sec" | "secs" => number,
@@ -358,7 +461,10 @@ fn comma_list(value: &Spanned<String>) -> Vec<Spanned<String>> {
         }
         // Quoted values have no reliable inner offsets; point at the whole value then.
         let span = if value.span.len() == value.value.len() {
-            Span::new(value.span.start + start, value.span.start + start + trimmed.len())
+            Span::new(
+                value.span.start + start,
+                value.span.start + start + trimmed.len(),
+            )
         } else {
             value.span
         };
@@ -391,8 +497,12 @@ impl StepAttributes {
             }
             seen.push(key);
             let bad = |expected: &str| {
-                Diagnostic::error("invalid-attribute-value", value.span, format!("invalid value `{}` for `{key}`", value.value))
-                    .with_help(format!("`{key}` expects {expected}"))
+                Diagnostic::error(
+                    "invalid-attribute-value",
+                    value.span,
+                    format!("invalid value `{}` for `{key}`", value.value),
+                )
+                .with_help(format!("`{key}` expects {expected}"))
             };
             match key {
                 "name" => {
@@ -422,7 +532,8 @@ impl StepAttributes {
                         None => Some(Confirm::Prompt(value.value.clone())),
                     }
                 }
-                "danger" | "interactive" | "skip" | "ignore" | "excludeFromRunAll" | "promptEnv" => {
+                "danger" | "interactive" | "skip" | "ignore" | "excludeFromRunAll"
+                | "promptEnv" => {
                     let parsed = match (key, value.value.to_ascii_lowercase().as_str()) {
                         ("promptEnv", "auto") => Some(true),
                         ("promptEnv", "never") => Some(false),
@@ -440,7 +551,9 @@ impl StepAttributes {
                     }
                 }
                 "timeout" | "delay" => match parse_duration(&value.value) {
-                    Some(duration) if key == "timeout" && duration.is_zero() => diagnostics.push(bad("a duration above zero, like 30s or 5m")),
+                    Some(duration) if key == "timeout" && duration.is_zero() => {
+                        diagnostics.push(bad("a duration above zero, like 30s or 5m"))
+                    }
                     Some(duration) if key == "timeout" => attrs.timeout = Some(duration),
                     Some(duration) => attrs.delay = Some(duration),
                     None => diagnostics.push(bad("a duration like 500ms, 30s, 5m or 1h30m")),
@@ -461,7 +574,10 @@ impl StepAttributes {
                     if let Ok(code) = text.parse::<i32>() {
                         attrs.expect = Some(Expect::ExitCode(code));
                     } else {
-                        let pattern = text.strip_prefix('/').and_then(|t| t.strip_suffix('/')).unwrap_or(text);
+                        let pattern = text
+                            .strip_prefix('/')
+                            .and_then(|t| t.strip_suffix('/'))
+                            .unwrap_or(text);
                         match regex::Regex::new(pattern) {
                             Ok(_) if !pattern.is_empty() => attrs.expect = Some(Expect::OutputMatches(pattern.to_string())),
                             Ok(_) => diagnostics.push(bad("an exit code or a /regex/")),
@@ -479,8 +595,12 @@ impl StepAttributes {
                         attrs.cwd = Some(value.value.clone());
                     }
                 }
-                "tag" | "tags" | "category" => attrs.tags.extend(comma_list(value).into_iter().map(|t| t.value)),
-                "allow" => attrs.allow.extend(comma_list(value).into_iter().map(|t| t.value)),
+                "tag" | "tags" | "category" => attrs
+                    .tags
+                    .extend(comma_list(value).into_iter().map(|t| t.value)),
+                "allow" => attrs
+                    .allow
+                    .extend(comma_list(value).into_iter().map(|t| t.value)),
                 "runner" => {
                     if value.value.trim().is_empty() {
                         diagnostics.push(bad("a command such as psql \"$DATABASE_URL\""));
@@ -496,16 +616,35 @@ impl StepAttributes {
                         diagnostics.push(bad(&format!("one of {}", INCIDENT_MARKS.join(", "))));
                     }
                 }
-                "id" | "background" | "closeTerminalOnSuccess" | "interpreter" | "mimeType" | "terminalRows" | "skipPrompts" => {}
+                "id"
+                | "background"
+                | "closeTerminalOnSuccess"
+                | "interpreter"
+                | "mimeType"
+                | "terminalRows"
+                | "skipPrompts" => {}
                 unknown => {
-                    let mut diagnostic = Diagnostic::warning("unknown-attribute", attribute.key.span, format!("unknown attribute `{unknown}`"));
-                    diagnostic = match did_you_mean(unknown, KNOWN_ATTRIBUTES.iter().map(|(name, _)| *name)) {
-                        Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-                        None => diagnostic.with_help(format!(
-                            "known attributes: {}",
-                            KNOWN_ATTRIBUTES.iter().take(15).map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
-                        )),
-                    };
+                    let mut diagnostic = Diagnostic::warning(
+                        "unknown-attribute",
+                        attribute.key.span,
+                        format!("unknown attribute `{unknown}`"),
+                    );
+                    diagnostic =
+                        match did_you_mean(unknown, KNOWN_ATTRIBUTES.iter().map(|(name, _)| *name))
+                        {
+                            Some(suggestion) => {
+                                diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                            }
+                            None => diagnostic.with_help(format!(
+                                "known attributes: {}",
+                                KNOWN_ATTRIBUTES
+                                    .iter()
+                                    .take(15)
+                                    .map(|(name, _)| *name)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        };
                     diagnostics.push(diagnostic);
                 }
             }
@@ -531,20 +670,33 @@ mod tests {
 
     #[test]
     fn key_value_form() {
-        let (fence, attrs, diagnostics) = parse("bash {name=restart-api confirm=\"Really restart?\" timeout=1m30s retries=3 needs=a,b}");
+        let (fence, attrs, diagnostics) = parse(
+            "bash {name=restart-api confirm=\"Really restart?\" timeout=1m30s retries=3 needs=a,b}",
+        );
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(fence.lang.unwrap().value, "bash");
         assert_eq!(attrs.name.unwrap().value, "restart-api");
-        assert_eq!(attrs.confirm, Some(Confirm::Prompt("Really restart?".into())));
+        assert_eq!(
+            attrs.confirm,
+            Some(Confirm::Prompt("Really restart?".into()))
+        );
         assert_eq!(attrs.timeout, Some(Duration::from_secs(90)));
         assert_eq!(attrs.retries, Some(3));
-        let needs: Vec<_> = attrs.needs.iter().map(|n| (n.value.as_str(), n.span)).collect();
-        assert_eq!(needs, vec![("a", Span::new(79, 80)), ("b", Span::new(81, 82))]);
+        let needs: Vec<_> = attrs
+            .needs
+            .iter()
+            .map(|n| (n.value.as_str(), n.span))
+            .collect();
+        assert_eq!(
+            needs,
+            vec![("a", Span::new(79, 80)), ("b", Span::new(81, 82))]
+        );
     }
 
     #[test]
     fn runme_json_form() {
-        let (_, attrs, diagnostics) = parse(r#"sh {"name":"build","interactive":"false","excludeFromRunAll":"true"}"#);
+        let (_, attrs, diagnostics) =
+            parse(r#"sh {"name":"build","interactive":"false","excludeFromRunAll":"true"}"#);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(attrs.name.unwrap().value, "build");
         assert_eq!(attrs.interactive, Some(false));
@@ -556,7 +708,10 @@ mod tests {
         let (_, _, diagnostics) = parse("bash {timeot=5s retries=many}");
         assert_eq!(diagnostics.len(), 2);
         assert_eq!(diagnostics[0].code, "unknown-attribute");
-        assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `timeout`?"));
+        assert_eq!(
+            diagnostics[0].help.as_deref(),
+            Some("did you mean `timeout`?")
+        );
         assert_eq!(diagnostics[0].span, Span::new(6, 12));
         assert!(diagnostics[1].is_error());
         assert_eq!(diagnostics[1].span, Span::new(24, 28));
@@ -575,7 +730,10 @@ mod tests {
     #[test]
     fn expect_takes_codes_and_regexes() {
         assert_eq!(parse("bash {expect=0}").1.expect, Some(Expect::ExitCode(0)));
-        assert_eq!(parse("bash {expect=/\"ok\"/}").1.expect, Some(Expect::OutputMatches("\"ok\"".into())));
+        assert_eq!(
+            parse("bash {expect=/\"ok\"/}").1.expect,
+            Some(Expect::OutputMatches("\"ok\"".into()))
+        );
         assert!(parse("bash {expect=/(/}").2[0].is_error());
     }
 
@@ -586,6 +744,14 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("-1"), None);
+    }
+
+    #[test]
+    fn unclosed_json_attributes_keep_spans_inside_the_info_string() {
+        let info = r#"sh {"name":"x"#;
+        let (_, _, diagnostics) = parse(info);
+        assert!(!diagnostics.is_empty());
+        assert!(diagnostics.iter().all(|d| d.span.end <= info.len()), "{diagnostics:?}");
     }
 
     #[test]

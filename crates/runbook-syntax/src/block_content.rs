@@ -66,8 +66,15 @@ impl Script {
 
     /// [`Script::from_lines`] with room reserved for about `bytes` of text
     /// in `lines` lines, so building it does not regrow the buffers.
-    pub(crate) fn from_lines_with_capacity<'a>(lines: impl IntoIterator<Item = (&'a str, usize)>, bytes: usize, lines_hint: usize) -> Self {
-        let mut script = Script { text: String::with_capacity(bytes), line_offsets: Vec::with_capacity(lines_hint) };
+    pub(crate) fn from_lines_with_capacity<'a>(
+        lines: impl IntoIterator<Item = (&'a str, usize)>,
+        bytes: usize,
+        lines_hint: usize,
+    ) -> Self {
+        let mut script = Script {
+            text: String::with_capacity(bytes),
+            line_offsets: Vec::with_capacity(lines_hint),
+        };
         for (text, offset) in lines {
             if !script.line_offsets.is_empty() {
                 script.text.push('\n');

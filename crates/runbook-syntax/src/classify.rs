@@ -11,17 +11,20 @@
 //! by a byte check that any match needs (the `could_*` functions): the
 //! regex only runs on lines that might match it, and the answer is the same.
 
-use crate::block_content::{BlockClass, BlockContent, BodyLine, ForeignSegment, LineText, ManualLine, ManualLineKind, Script};
+use crate::Span;
+use crate::block_content::{
+    BlockClass, BlockContent, BodyLine, ForeignSegment, LineText, ManualLine, ManualLineKind,
+    Script,
+};
 use crate::known_commands::{is_known_command, is_shell_language, is_transcript_language};
 use crate::shell_scan::{self, is_identifier};
-use crate::Span;
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
 static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:\$ ?|[\w.-]+@[\w.-]+(?::[^\s$#]*)?\s?[$#] |\[[\w.-]+@[\w.-]+ [^\]]*\][$#] |(?:/|~)[^\s]* ?[$#] |PS [A-Z]:\\[^>]*> )",
+        r"^(?:\$ |[\w.-]+@[\w.-]+(?::[^\s$#]*)?\s?[$#] |\[[\w.-]+@[\w.-]+ [^\]]*\][$#] |(?:/|~)[^\s]* ?[$#] |PS [A-Z]:\\[^>]*> )",
     )
     .expect("valid prompt regex")
 });
@@ -35,16 +38,20 @@ static SQL_START: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid sql regex")
 });
-static YAML_KEY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:- )?[A-Za-z_][\w.-]*:(?:\s+\S.*)?$").expect("valid yaml regex"));
+static YAML_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:- )?[A-Za-z_][\w.-]*:(?:\s+\S.*)?$").expect("valid yaml regex")
+});
 static QUERY_LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^(?:[a-z_][a-z0-9_]*\s*\((?:[^)]|$)|[a-z_:][a-z0-9_:]*\{[^}]*=|\{[a-z_]+=~?")"#).expect("valid promql regex")
+    Regex::new(r#"^(?:[a-z_][a-z0-9_]*\s*\((?:[^)]|$)|[a-z_:][a-z0-9_:]*\{[^}]*=|\{[a-z_]+=~?")"#)
+        .expect("valid promql regex")
 });
 static CRONTAB_ENTRY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:@(?:reboot|yearly|annually|monthly|weekly|daily|hourly)|(?:[\d*/,-]+\s+){4}[\d*/,-]+)\s+\S").expect("valid crontab regex")
 });
-static NUMBERED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,3}[.)]\s+\S").expect("valid numbered regex"));
-static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[-*+]\s+\S").expect("valid bullet regex"));
+static NUMBERED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{1,3}[.)]\s+\S").expect("valid numbered regex"));
+static BULLET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[-*+]\s+\S").expect("valid bullet regex"));
 static CHECKLIST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[-*+]\s+)?(?:\[(?<done>[ xX])\]|(?<check>[✅✓✔☑]|âœ…|âœ“|âœ”|â˜‘)|☐|⬜|🔲|â˜)\s*(?<text>.+)$").expect("valid checklist regex")
 });
@@ -54,7 +61,10 @@ static CHECKLIST: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Every [`SHELL_PROMPT`] starts with `$`, `[`, `/`, `~` or `PS `, or is `user@host`.
 fn could_be_shell_prompt(line: &str) -> bool {
-    matches!(line.as_bytes().first(), Some(b'$' | b'[' | b'/' | b'~' | b'P')) || memchr::memchr(b'@', line.as_bytes()).is_some()
+    matches!(
+        line.as_bytes().first(),
+        Some(b'$' | b'[' | b'/' | b'~' | b'P')
+    ) || memchr::memchr(b'@', line.as_bytes()).is_some()
 }
 
 /// Every [`REPL_PROMPT`] ends in `>`, `=#` or `=>`.
@@ -63,16 +73,22 @@ fn could_be_repl_prompt(line: &str) -> bool {
 }
 
 fn shell_prompt_end(line: &str) -> Option<usize> {
-    could_be_shell_prompt(line).then(|| SHELL_PROMPT.find(line).map(|m| m.end())).flatten()
+    could_be_shell_prompt(line)
+        .then(|| SHELL_PROMPT.find(line).map(|m| m.end()))
+        .flatten()
 }
 
 fn repl_prompt_end(line: &str) -> Option<usize> {
-    could_be_repl_prompt(line).then(|| REPL_PROMPT.find(line).map(|m| m.end())).flatten()
+    could_be_repl_prompt(line)
+        .then(|| REPL_PROMPT.find(line).map(|m| m.end()))
+        .flatten()
 }
 
 fn is_yaml_key(line: &str) -> bool {
-    matches!(line.as_bytes().first(), Some(b'-' | b'_' | b'A'..=b'Z' | b'a'..=b'z'))
-        && memchr::memchr(b':', line.as_bytes()).is_some()
+    matches!(
+        line.as_bytes().first(),
+        Some(b'-' | b'_' | b'A'..=b'Z' | b'a'..=b'z')
+    ) && memchr::memchr(b':', line.as_bytes()).is_some()
         && YAML_KEY.is_match(line)
 }
 
@@ -94,8 +110,26 @@ impl LineStart {
 
     /// The upper-case keywords, or `select`/`insert`/`delete`/`update` in any case.
     fn could_be_sql(&self) -> bool {
-        matches!(self.0, b'S' | b'I' | b'U' | b'D' | b'W' | b'C' | b'A' | b'T' | b'G' | b'R' | b'E' | b'V' | b'B' | b'P' | b's' | b'i' | b'u' | b'd')
-            || !self.0.is_ascii()
+        matches!(
+            self.0,
+            b'S' | b'I'
+                | b'U'
+                | b'D'
+                | b'W'
+                | b'C'
+                | b'A'
+                | b'T'
+                | b'G'
+                | b'R'
+                | b'E'
+                | b'V'
+                | b'B'
+                | b'P'
+                | b's'
+                | b'i'
+                | b'u'
+                | b'd'
+        ) || !self.0.is_ascii()
     }
 
     fn could_be_bullet(&self) -> bool {
@@ -103,7 +137,8 @@ impl LineStart {
     }
 
     fn could_be_query(&self, line: &str) -> bool {
-        matches!(self.0, b'a'..=b'z' | b'_' | b':' | b'{') && memchr::memchr2(b'(', b'{', line.as_bytes()).is_some()
+        matches!(self.0, b'a'..=b'z' | b'_' | b':' | b'{')
+            && memchr::memchr2(b'(', b'{', line.as_bytes()).is_some()
     }
 }
 
@@ -122,18 +157,34 @@ pub(crate) fn classify_lines<L: LineText>(lang: Option<&str>, lines: &[L]) -> Bl
     let lang = lang_lower.as_deref();
     match lang {
         Some(lang) if !is_shell_language(lang) => {
-            if lines.iter().any(|line| repl_prompt_end(line.text()).is_some()) {
-                return session_transcript(lines, format!("`{lang}` block with interactive prompts"));
+            if lines
+                .iter()
+                .any(|line| repl_prompt_end(line.text()).is_some())
+            {
+                return session_transcript(
+                    lines,
+                    format!("`{lang}` block with interactive prompts"),
+                );
             }
             context(lang, format!("`{lang}` blocks are shown, never run"))
         }
         _ => {
             let transcript = lang.is_some_and(is_transcript_language);
-            if transcript || lines.iter().any(|line| shell_prompt_end(line.text()).is_some() && !line.text().starts_with("#")) {
+            if transcript
+                || lines.iter().any(|line| {
+                    shell_prompt_end(line.text()).is_some() && !line.text().starts_with("#")
+                })
+            {
                 return prompted(lines, transcript);
             }
-            if lines.iter().any(|line| repl_prompt_end(line.text()).is_some()) {
-                return session_transcript(lines, "REPL prompts: an interactive session".to_string());
+            if lines
+                .iter()
+                .any(|line| repl_prompt_end(line.text()).is_some())
+            {
+                return session_transcript(
+                    lines,
+                    "REPL prompts: an interactive session".to_string(),
+                );
             }
             shell_like(lang, lines)
         }
@@ -154,12 +205,21 @@ fn empty(class: BlockClass, reason: String) -> BlockContent {
 }
 
 fn context(language: &str, reason: String) -> BlockContent {
-    BlockContent { language: Some(language.to_string()), ..empty(BlockClass::Context, reason) }
+    BlockContent {
+        language: Some(language.to_string()),
+        ..empty(BlockClass::Context, reason)
+    }
 }
 
 fn session_transcript<L: LineText>(lines: &[L], reason: String) -> BlockContent {
-    let input = lines.iter().filter_map(|line| repl_prompt_end(line.text()).map(|end| line.text()[end..].to_string())).collect();
-    BlockContent { session_input: input, ..empty(BlockClass::Session, reason) }
+    let input = lines
+        .iter()
+        .filter_map(|line| repl_prompt_end(line.text()).map(|end| line.text()[end..].to_string()))
+        .collect();
+    BlockContent {
+        session_input: input,
+        ..empty(BlockClass::Session, reason)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -200,7 +260,9 @@ enum FreshLine<'t> {
 
 /// Judges a trimmed top-level line that is neither empty nor a comment.
 fn fresh_line(trimmed: &str, tagged_shell: bool) -> FreshLine<'_> {
-    let Some(&first) = trimmed.as_bytes().first() else { return FreshLine::Shell };
+    let Some(&first) = trimmed.as_bytes().first() else {
+        return FreshLine::Shell;
+    };
     let start = LineStart(first);
     let first_word = trimmed.split_whitespace().next().unwrap_or("");
     if start.could_be_checklist()
@@ -218,7 +280,9 @@ fn fresh_line(trimmed: &str, tagged_shell: bool) -> FreshLine<'_> {
         return FreshLine::Instruction;
     }
     if start.could_be_sql() && SQL_START.is_match(trimmed) {
-        return FreshLine::Sql { complete: trimmed.ends_with(';') };
+        return FreshLine::Sql {
+            complete: trimmed.ends_with(';'),
+        };
     }
     if is_yaml_key(trimmed) && !is_known_command(first_word.trim_end_matches(':')) {
         return FreshLine::Yaml;
@@ -226,7 +290,11 @@ fn fresh_line(trimmed: &str, tagged_shell: bool) -> FreshLine<'_> {
     if start.could_be_bullet() && BULLET.is_match(trimmed) && !is_known_command(first_word) {
         return FreshLine::Prose;
     }
-    if start.could_be_query(trimmed) && QUERY_LANGUAGE.is_match(trimmed) && !is_function_definition(trimmed) && !is_known_command(first_word) {
+    if start.could_be_query(trimmed)
+        && QUERY_LANGUAGE.is_match(trimmed)
+        && !is_function_definition(trimmed)
+        && !is_known_command(first_word)
+    {
         return FreshLine::Query;
     }
     if !tagged_shell && !is_known_command(first_word) && contains_diagram_arrow(trimmed) {
@@ -320,7 +388,10 @@ impl ForeignLineDetector<'_> {
             Some(previous) if previous.language == language && previous.span.end == line.start => {
                 previous.span.end = line.end;
             }
-            _ => self.found.push(ForeignLine { language, span: line }),
+            _ => self.found.push(ForeignLine {
+                language,
+                span: line,
+            }),
         }
         true
     }
@@ -332,19 +403,26 @@ fn line_without_newline(text: &str, line: Span) -> Span {
 }
 
 fn is_function_definition(line: &str) -> bool {
-    static FUNCTION: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(?:function\s+)?[\w-]+\s*\(\s*\)").expect("valid function regex"));
+    static FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:function\s+)?[\w-]+\s*\(\s*\)").expect("valid function regex")
+    });
     FUNCTION.is_match(line)
 }
 
 fn contains_diagram_arrow(line: &str) -> bool {
-    ["→", "←", "↓", "↑", "──", "│", "-->", "==>", "<--", "â†", "â”€", "â”‚"].iter().any(|arrow| line.contains(arrow))
+    [
+        "→", "←", "↓", "↑", "──", "│", "-->", "==>", "<--", "â†", "â”€", "â”‚",
+    ]
+    .iter()
+    .any(|arrow| line.contains(arrow))
 }
 
 /// Does this line start like a shell command a person would type?
 fn starts_like_shell(line: &str) -> bool {
     let mut words = line.split_whitespace();
-    let Some(mut first) = words.next() else { return false };
+    let Some(mut first) = words.next() else {
+        return false;
+    };
     // Skip leading assignments: `FOO=1 cmd` or a bare `FOO=$(…)`.
     while let Some(eq) = first.find('=') {
         if !is_identifier(&first[..eq]) {
@@ -364,6 +442,16 @@ fn starts_like_shell(line: &str) -> bool {
 }
 
 fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
+    shell_like_scanned(lang, lines, false)
+}
+
+/// [`shell_like`]; `always_scan` turns off skipping the scan, so tests can
+/// check that skipping it never changes the result.
+fn shell_like_scanned<L: LineText>(
+    lang: Option<&str>,
+    lines: &[L],
+    always_scan: bool,
+) -> BlockContent {
     let (text, line_starts) = join_lines(lines);
     let mut detector = ForeignLineDetector {
         text: &text,
@@ -376,8 +464,12 @@ fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
     // A tagged block in which every line reads as shell on its own sets
     // nothing aside, whichever lines turn out to start at top level, so it
     // needs no scan. Untagged blocks always do: they count their top-level lines.
-    let could_set_aside = lang.is_none()
-        || text.split_inclusive('\n').filter_map(line_content).any(|line| !matches!(fresh_line(line, true), FreshLine::Shell));
+    let could_set_aside = always_scan
+        || lang.is_none()
+        || text
+            .split_inclusive('\n')
+            .filter_map(line_content)
+            .any(|line| !matches!(fresh_line(line, true), FreshLine::Shell));
     // Only the line structure is needed here; the step graph scans the
     // resulting script in full.
     let scan = match could_set_aside {
@@ -394,14 +486,20 @@ fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
             text: text[segment.span.to_range()].trim_end().to_string(),
             span: {
                 let content_len = text[segment.span.to_range()].trim_end().len().max(1);
-                Span::new(to_source(segment.span.start), to_source(segment.span.start + content_len - 1) + 1)
+                Span::new(
+                    to_source(segment.span.start),
+                    to_source(segment.span.start + content_len - 1) + 1,
+                )
             },
         })
         .collect();
     let manual_lines: Vec<ManualLine> = detector
         .manual
         .into_iter()
-        .map(|line| ManualLine { span: Span::new(to_source(line.span.start), to_source(line.span.end)), ..line })
+        .map(|line| ManualLine {
+            span: Span::new(to_source(line.span.start), to_source(line.span.end)),
+            ..line
+        })
         .collect();
     // A body line is dropped when a skipped line starts exactly where it
     // does. Both lists are in ascending order, so one pass matches them.
@@ -410,32 +508,57 @@ fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
         while skipped_starts.next_if(|skipped| skipped < *start).is_some() {}
         skipped_starts.next_if_eq(*start).is_none()
     });
-    let script = Script::from_lines_with_capacity(kept.map(|(line, _)| (line.text(), line.offset())), text.len(), lines.len());
+    let script = Script::from_lines_with_capacity(
+        kept.map(|(line, _)| (line.text(), line.offset())),
+        text.len(),
+        lines.len(),
+    );
     // Untagged blocks only: how many top-level lines look like commands.
     let (code_lines, shell_like_lines) = detector
         .kept_fresh_lines
         .iter()
         .map(|span| text[span.to_range()].trim())
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .fold((0, 0), |(code, shell), line| (code + 1, shell + usize::from(starts_like_shell(line))));
+        .fold((0, 0), |(code, shell), line| {
+            (code + 1, shell + usize::from(starts_like_shell(line)))
+        });
     let foreign_summary = summarize(&detector.found);
 
-    let base = BlockContent { foreign, manual_lines, ..empty(BlockClass::Shell, String::new()) };
+    let base = BlockContent {
+        foreign,
+        manual_lines,
+        ..empty(BlockClass::Shell, String::new())
+    };
     if script.is_blank() {
-        let only_checklist = !base.manual_lines.is_empty() && base.manual_lines.iter().all(|l| l.kind == ManualLineKind::Checklist);
+        let only_checklist = !base.manual_lines.is_empty()
+            && base
+                .manual_lines
+                .iter()
+                .all(|l| l.kind == ManualLineKind::Checklist);
         if !base.manual_lines.is_empty() && (lang.is_some() || only_checklist) {
-            let kind = if base.manual_lines.iter().all(|l| l.kind == ManualLineKind::Checklist) {
+            let kind = if base
+                .manual_lines
+                .iter()
+                .all(|l| l.kind == ManualLineKind::Checklist)
+            {
                 "checklist"
             } else {
                 "numbered instructions"
             };
-            return BlockContent { class: BlockClass::Manual, reason: format!("{kind} inside a code fence"), ..base };
+            return BlockContent {
+                class: BlockClass::Manual,
+                reason: format!("{kind} inside a code fence"),
+                ..base
+            };
         }
         let language = dominant_language(&detector.found).unwrap_or("text");
         let reason = if detector.found.is_empty() {
             "only comments, nothing to run".to_string()
         } else if lang.is_some() {
-            format!("tagged `{}` but the content is {foreign_summary}", lang.unwrap_or("shell"))
+            format!(
+                "tagged `{}` but the content is {foreign_summary}",
+                lang.unwrap_or("shell")
+            )
         } else {
             format!("untagged block of {foreign_summary}")
         };
@@ -449,24 +572,42 @@ fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
     if lang.is_none() && (shell_like_lines == 0 || shell_like_lines * 2 < code_lines) {
         return BlockContent {
             class: BlockClass::Context,
-            language: Some(dominant_language(&detector.found).unwrap_or("text").to_string()),
-            reason: format!("untagged block that does not look like shell ({shell_like_lines} of {code_lines} lines start with a known command)"),
+            language: Some(
+                dominant_language(&detector.found)
+                    .unwrap_or("text")
+                    .to_string(),
+            ),
+            reason: format!(
+                "untagged block that does not look like shell ({shell_like_lines} of {code_lines} lines start with a known command)"
+            ),
             ..base.with_manual_as_context()
         };
     }
     let reason = match (lang, foreign_summary.is_empty()) {
         (Some(lang), true) => format!("`{lang}` block"),
         (Some(lang), false) => format!("`{lang}` block; {foreign_summary} kept as context"),
-        (None, true) => format!("untagged block that looks like shell ({shell_like_lines} command lines)"),
-        (None, false) => format!("untagged block that looks like shell; {foreign_summary} kept as context"),
+        (None, true) => {
+            format!("untagged block that looks like shell ({shell_like_lines} command lines)")
+        }
+        (None, false) => {
+            format!("untagged block that looks like shell; {foreign_summary} kept as context")
+        }
     };
-    BlockContent { reason, script: Some(script), ..base }
+    BlockContent {
+        reason,
+        script: Some(script),
+        ..base
+    }
 }
 
 impl BlockContent {
     fn with_manual_as_context(mut self) -> Self {
         for line in std::mem::take(&mut self.manual_lines) {
-            self.foreign.push(ForeignSegment { language: "text", text: line.text, span: line.span });
+            self.foreign.push(ForeignSegment {
+                language: "text",
+                text: line.text,
+                span: line.span,
+            });
         }
         self
     }
@@ -499,7 +640,10 @@ fn dominant_language(found: &[ForeignLine]) -> Option<&'static str> {
     // Totals per language in order of first appearance: a handful at most.
     let mut totals: Vec<(&'static str, usize)> = Vec::new();
     for line in found {
-        match totals.iter_mut().find(|(language, _)| *language == line.language) {
+        match totals
+            .iter_mut()
+            .find(|(language, _)| *language == line.language)
+        {
             Some((_, total)) => *total += line.span.len(),
             None => totals.push((line.language, line.span.len())),
         }
@@ -531,7 +675,10 @@ fn text_offset_to_source<L: LineText>(lines: &[L], line_starts: &[usize], offset
     };
     match lines.get(index) {
         Some(line) => line.offset() + (offset - line_starts[index]).min(line.text().len()),
-        None => lines.last().map(|line| line.offset() + line.text().len()).unwrap_or(0),
+        None => lines
+            .last()
+            .map(|line| line.offset() + line.text().len())
+            .unwrap_or(0),
     }
 }
 
@@ -563,7 +710,10 @@ fn prompted<L: LineText>(lines: &[L], transcript_language: bool) -> BlockContent
         index += 1;
         while needs_more(&command) && index < lines.len() {
             let next = lines[index].text();
-            let continuation = next.strip_prefix("> ").map(|rest| (rest, 2)).unwrap_or((next, 0));
+            let continuation = next
+                .strip_prefix("> ")
+                .map(|rest| (rest, 2))
+                .unwrap_or((next, 0));
             commands.push((continuation.0, lines[index].offset() + continuation.1));
             command.push_str(continuation.0);
             command.push('\n');
@@ -576,37 +726,61 @@ fn prompted<L: LineText>(lines: &[L], transcript_language: bool) -> BlockContent
         return BlockContent {
             expected_output,
             language: Some("text".to_string()),
-            ..empty(BlockClass::Context, "transcript with no commands".to_string())
+            ..empty(
+                BlockClass::Context,
+                "transcript with no commands".to_string(),
+            )
         };
     }
-    let class = if session_input.is_empty() { BlockClass::Shell } else { BlockClass::Session };
+    let class = if session_input.is_empty() {
+        BlockClass::Shell
+    } else {
+        BlockClass::Session
+    };
     let reason = match class {
-        BlockClass::Session => "prompted commands that open an interactive session, with its input".to_string(),
+        BlockClass::Session => {
+            "prompted commands that open an interactive session, with its input".to_string()
+        }
         _ => "prompted commands; the other lines are expected output".to_string(),
     };
-    BlockContent { script: Some(script), expected_output, session_input, ..empty(class, reason) }
+    BlockContent {
+        script: Some(script),
+        expected_output,
+        session_input,
+        ..empty(class, reason)
+    }
 }
 
 /// `# cmd` as a root prompt: only in transcripts, and only before a known command.
 fn root_prompt(line: &str, transcript_language: bool) -> Option<usize> {
     let rest = line.strip_prefix("# ")?;
     let first = rest.split_whitespace().next()?;
-    (transcript_language || is_known_command(first)).then_some(2).filter(|_| is_known_command(first))
+    (transcript_language || is_known_command(first))
+        .then_some(2)
+        .filter(|_| is_known_command(first))
 }
 
 /// `command` is every line of a command so far, each ending in `\n`.
 fn needs_more(command: &str) -> bool {
     let trimmed = command.trim_end();
-    if trimmed.ends_with('\\') || trimmed.ends_with('|') || trimmed.ends_with("&&") || trimmed.ends_with("||") {
+    if trimmed.ends_with('\\')
+        || trimmed.ends_with('|')
+        || trimmed.ends_with("&&")
+        || trimmed.ends_with("||")
+    {
         return true;
     }
     // Only quotes, backticks, `$…`, `(` and `<<` open something that can be
     // left unterminated; a command without them needs no scan.
     let bytes = command.as_bytes();
-    if memchr::memchr3(b'"', b'\'', b'`', bytes).is_none() && memchr::memchr3(b'$', b'(', b'<', bytes).is_none() {
+    if memchr::memchr3(b'"', b'\'', b'`', bytes).is_none()
+        && memchr::memchr3(b'$', b'(', b'<', bytes).is_none()
+    {
         return false;
     }
-    shell_scan::scan_lines(command, &mut |_| false).unterminated.is_some()
+    shell_scan::scan_lines(command, &mut |_| false)
+        .unterminated
+        .is_some()
 }
 
 #[cfg(test)]
@@ -617,7 +791,10 @@ mod tests {
         let mut offset = 0;
         text.lines()
             .map(|line| {
-                let body = BodyLine { text: line.to_string(), offset };
+                let body = BodyLine {
+                    text: line.to_string(),
+                    offset,
+                };
                 offset += line.len() + 1;
                 body
             })
@@ -625,10 +802,64 @@ mod tests {
     }
 
     #[test]
+    fn skipping_the_scan_of_plain_shell_changes_nothing() {
+        const LINES: &[&str] = &[
+            "kubectl get pods",
+            "echo \"",
+            "SELECT 1",
+            "FROM t;",
+            "spec:",
+            "  replicas: 2",
+            "- [ ] check",
+            "1. do it",
+            "0 4 * * * x",
+            "rate(x[5m])",
+            "docker ps",
+            "'",
+            "cat <<EOF",
+            "EOF",
+            "# note",
+            "",
+            "  indented",
+            "→ arrow",
+            "- item",
+            "$(date)",
+            "\\",
+            "a: b",
+            "✅ done",
+            "up{job=\"a\"}",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3_000 {
+            let count = 1 + next() % 8;
+            let text: String = (0..count)
+                .map(|_| format!("{}\n", LINES[(next() % LINES.len() as u64) as usize]))
+                .collect();
+            let body = lines(&text);
+            for lang in [Some("bash"), None] {
+                assert_eq!(
+                    shell_like_scanned(lang, &body, false),
+                    shell_like_scanned(lang, &body, true),
+                    "{lang:?} {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn plain_bash_is_shell() {
         let content = classify(Some("bash"), &lines("# check\ncurl -s http://x | jq .\n"));
         assert_eq!(content.class, BlockClass::Shell);
-        assert_eq!(content.script.unwrap().text, "# check\ncurl -s http://x | jq .\n");
+        assert_eq!(
+            content.script.unwrap().text,
+            "# check\ncurl -s http://x | jq .\n"
+        );
     }
 
     #[test]
@@ -643,7 +874,10 @@ mod tests {
 
     #[test]
     fn mixed_block_keeps_shell_and_sets_sql_aside() {
-        let content = classify(Some("bash"), &lines("kubectl top pods\n\nSELECT a\nFROM b\nLIMIT 10;\n\nredis-cli --latency\n"));
+        let content = classify(
+            Some("bash"),
+            &lines("kubectl top pods\n\nSELECT a\nFROM b\nLIMIT 10;\n\nredis-cli --latency\n"),
+        );
         assert_eq!(content.class, BlockClass::Shell);
         let script = content.script.unwrap();
         assert!(script.text.contains("kubectl top pods") && script.text.contains("redis-cli"));
@@ -654,53 +888,98 @@ mod tests {
 
     #[test]
     fn yaml_after_a_command_is_context() {
-        let content = classify(Some("bash"), &lines("kubectl edit deploy/x\n\n# Update\nspec:\n  template:\n    cpu: 1\n"));
+        let content = classify(
+            Some("bash"),
+            &lines("kubectl edit deploy/x\n\n# Update\nspec:\n  template:\n    cpu: 1\n"),
+        );
         assert_eq!(content.class, BlockClass::Shell);
-        assert_eq!(content.foreign.iter().map(|f| f.language).collect::<Vec<_>>(), vec!["yaml"]);
+        assert_eq!(
+            content
+                .foreign
+                .iter()
+                .map(|f| f.language)
+                .collect::<Vec<_>>(),
+            vec!["yaml"]
+        );
     }
 
     #[test]
     fn crontab_entries_are_context() {
-        let content = classify(Some("bash"), &lines("# Cleanup at 4 AM\n0 4 * * * /opt/cleanup.sh\n30 3 1 * * cp a b\n"));
+        let content = classify(
+            Some("bash"),
+            &lines("# Cleanup at 4 AM\n0 4 * * * /opt/cleanup.sh\n30 3 1 * * cp a b\n"),
+        );
         assert_eq!(content.class, BlockClass::Context);
         assert_eq!(content.language.as_deref(), Some("crontab"));
     }
 
     #[test]
     fn checklist_in_fence_is_manual() {
-        let content = classify(Some("bash"), &lines("✅ Announce window\n✅ Verify backups\n"));
+        let content = classify(
+            Some("bash"),
+            &lines("✅ Announce window\n✅ Verify backups\n"),
+        );
         assert_eq!(content.class, BlockClass::Manual);
         assert_eq!(content.manual_lines.len(), 2);
         assert_eq!(content.manual_lines[1].text, "Verify backups");
         let content = classify(None, &lines("- [ ] one\n- [x] two\n"));
         assert_eq!(content.class, BlockClass::Manual);
         assert!(content.manual_lines[1].checked && !content.manual_lines[0].checked);
-        assert_eq!(classify(None, &lines("1. Push\n2. Pull\n")).class, BlockClass::Context);
+        assert_eq!(
+            classify(None, &lines("1. Push\n2. Pull\n")).class,
+            BlockClass::Context
+        );
     }
 
     #[test]
     fn untagged_blocks_need_to_look_like_shell() {
-        assert_eq!(classify(None, &lines("docker compose ps\ndocker stats\n")).class, BlockClass::Shell);
-        assert_eq!(classify(None, &lines("Alert: CRITICAL\nDuration: Immediate\n")).class, BlockClass::Context);
-        assert_eq!(classify(None, &lines("Internet\n    ↓\nNGINX Ingress\n")).class, BlockClass::Context);
-        assert_eq!(classify(None, &lines("api.example.com {\n  reverse_proxy a b\n}\n")).class, BlockClass::Context);
-        assert_eq!(classify(None, &lines("container_cpu_usage_seconds_total\n")).class, BlockClass::Context);
+        assert_eq!(
+            classify(None, &lines("docker compose ps\ndocker stats\n")).class,
+            BlockClass::Shell
+        );
+        assert_eq!(
+            classify(None, &lines("Alert: CRITICAL\nDuration: Immediate\n")).class,
+            BlockClass::Context
+        );
+        assert_eq!(
+            classify(None, &lines("Internet\n    ↓\nNGINX Ingress\n")).class,
+            BlockClass::Context
+        );
+        assert_eq!(
+            classify(None, &lines("api.example.com {\n  reverse_proxy a b\n}\n")).class,
+            BlockClass::Context
+        );
+        assert_eq!(
+            classify(None, &lines("container_cpu_usage_seconds_total\n")).class,
+            BlockClass::Context
+        );
     }
 
     #[test]
     fn transcript_lines_split_into_commands_and_output() {
         let content = classify(
             Some("console"),
-            &lines("$ kubectl get pods \\\n>   -n prod\nNAME READY\napi 1/1\n$ cat <<EOF > f\nhello\nEOF\n"),
+            &lines(
+                "$ kubectl get pods \\\n>   -n prod\nNAME READY\napi 1/1\n$ cat <<EOF > f\nhello\nEOF\n",
+            ),
         );
         assert_eq!(content.class, BlockClass::Shell);
-        assert_eq!(content.script.unwrap().text, "kubectl get pods \\\n  -n prod\ncat <<EOF > f\nhello\nEOF\n");
-        assert_eq!(content.expected_output.as_deref(), Some("NAME READY\napi 1/1"));
+        assert_eq!(
+            content.script.unwrap().text,
+            "kubectl get pods \\\n  -n prod\ncat <<EOF > f\nhello\nEOF\n"
+        );
+        assert_eq!(
+            content.expected_output.as_deref(),
+            Some("NAME READY\napi 1/1")
+        );
     }
 
     #[test]
     fn root_prompt_then_repl_is_a_session() {
-        let content = classify(Some("console"), &lines("# psql -U postgres app\napp=# SELECT 1;\n ?column?\n"));
+        let content = classify(
+            Some("console"),
+            &lines("# psql -U postgres app\napp=# SELECT 1;\n ?column?\n"),
+        );
         assert_eq!(content.class, BlockClass::Session);
         assert_eq!(content.script.unwrap().text, "psql -U postgres app\n");
         assert_eq!(content.session_input, vec!["SELECT 1;"]);
@@ -716,8 +995,14 @@ mod tests {
     #[test]
     fn script_lines_map_back_to_source() {
         let body = vec![
-            BodyLine { text: "SELECT 1;".into(), offset: 100 },
-            BodyLine { text: "echo hi".into(), offset: 120 },
+            BodyLine {
+                text: "SELECT 1;".into(),
+                offset: 100,
+            },
+            BodyLine {
+                text: "echo hi".into(),
+                offset: 120,
+            },
         ];
         let content = classify(Some("bash"), &body);
         let script = content.script.unwrap();
@@ -728,8 +1013,17 @@ mod tests {
 
     #[test]
     fn other_languages_are_context_and_repls_are_sessions() {
-        assert_eq!(classify(Some("yaml"), &lines("a: 1\n")).class, BlockClass::Context);
-        assert_eq!(classify(Some("python"), &lines(">>> import os\n")).class, BlockClass::Session);
-        assert_eq!(classify(None, &lines("redis> GET x\n")).class, BlockClass::Session);
+        assert_eq!(
+            classify(Some("yaml"), &lines("a: 1\n")).class,
+            BlockClass::Context
+        );
+        assert_eq!(
+            classify(Some("python"), &lines(">>> import os\n")).class,
+            BlockClass::Session
+        );
+        assert_eq!(
+            classify(None, &lines("redis> GET x\n")).class,
+            BlockClass::Session
+        );
     }
 }

@@ -24,7 +24,9 @@ impl Document {
         let mut path = Vec::new();
         let mut current = section;
         while let Some(id) = current {
-            let Some(section) = self.sections.get(id.0) else { break };
+            let Some(section) = self.sections.get(id.0) else {
+                break;
+            };
             path.push(section.title.as_str());
             current = section.parent;
         }

@@ -49,23 +49,49 @@ const TOP_LEVEL_KEYS: &[&str] = &["title", "description", "owner", "shell", "var
 const VAR_KEYS: &[&str] = &["prompt", "default", "secret", "choices", "pattern"];
 
 /// Parses TOML front matter `body` that starts at source offset `offset`.
-pub fn parse_toml(body: &str, offset: usize, block_span: Span, diagnostics: &mut Vec<Diagnostic>) -> FrontMatter {
-    let mut front = FrontMatter { format: Some(FrontMatterFormat::Toml), span: Some(block_span), ..FrontMatter::default() };
+pub fn parse_toml(
+    body: &str,
+    offset: usize,
+    block_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> FrontMatter {
+    let mut front = FrontMatter {
+        format: Some(FrontMatterFormat::Toml),
+        span: Some(block_span),
+        ..FrontMatter::default()
+    };
     let table: toml::Table = match body.parse() {
         Ok(table) => table,
         Err(error) => {
-            let span = error.span().map(|range| Span::new(offset + range.start, offset + range.end)).unwrap_or(block_span);
+            let span = error
+                .span()
+                .map(|range| Span::new(offset + range.start, offset + range.end))
+                .unwrap_or(block_span);
             diagnostics.push(
-                Diagnostic::error("front-matter", span, format!("invalid TOML front matter: {}", error.message()))
-                    .with_help("front matter between `+++` lines is TOML, e.g. title = \"Restart the API\""),
+                Diagnostic::error(
+                    "front-matter",
+                    span,
+                    format!("invalid TOML front matter: {}", error.message()),
+                )
+                .with_help(
+                    "front matter between `+++` lines is TOML, e.g. title = \"Restart the API\"",
+                ),
             );
             return front;
         }
     };
-    let key_span = |key: &str| find_key(body, key).map(|start| Span::new(offset + start, offset + start + key.len())).unwrap_or(block_span);
+    let key_span = |key: &str| {
+        find_key(body, key)
+            .map(|start| Span::new(offset + start, offset + start + key.len()))
+            .unwrap_or(block_span)
+    };
     for (key, value) in &table {
         let wrong_type = |expected: &str| {
-            Diagnostic::error("front-matter", key_span(key), format!("`{key}` must be {expected}"))
+            Diagnostic::error(
+                "front-matter",
+                key_span(key),
+                format!("`{key}` must be {expected}"),
+            )
         };
         match key.as_str() {
             "title" | "description" | "owner" | "shell" => match value.as_str() {
@@ -81,13 +107,21 @@ pub fn parse_toml(body: &str, offset: usize, block_span: Span, diagnostics: &mut
                 None => diagnostics.push(wrong_type("a string")),
             },
             "allow" => match value.as_array() {
-                Some(items) => front.allow.extend(items.iter().filter_map(|item| item.as_str().map(str::to_string))),
-                None => diagnostics.push(wrong_type("a list of lint ids, e.g. allow = [\"endless-without-timeout\"]")),
+                Some(items) => front.allow.extend(
+                    items
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_string)),
+                ),
+                None => diagnostics.push(wrong_type(
+                    "a list of lint ids, e.g. allow = [\"endless-without-timeout\"]",
+                )),
             },
             "vars" => match value.as_table() {
                 Some(vars) => {
                     for (name, spec) in vars {
-                        if let Some(var) = parse_var(name, spec, body, offset, block_span, diagnostics) {
+                        if let Some(var) =
+                            parse_var(name, spec, body, offset, block_span, diagnostics)
+                        {
                             front.vars.push(var);
                         }
                     }
@@ -95,11 +129,16 @@ pub fn parse_toml(body: &str, offset: usize, block_span: Span, diagnostics: &mut
                 None => diagnostics.push(wrong_type("a table of variables, e.g. [vars.NAMESPACE]")),
             },
             unknown => {
-                let mut diagnostic = Diagnostic::warning("unknown-front-matter-key", key_span(unknown), format!("unknown front matter key `{unknown}`"));
+                let mut diagnostic = Diagnostic::warning(
+                    "unknown-front-matter-key",
+                    key_span(unknown),
+                    format!("unknown front matter key `{unknown}`"),
+                );
                 if let Some(suggestion) = did_you_mean(unknown, TOP_LEVEL_KEYS.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                 } else {
-                    diagnostic = diagnostic.with_help(format!("known keys: {}", TOP_LEVEL_KEYS.join(", ")));
+                    diagnostic =
+                        diagnostic.with_help(format!("known keys: {}", TOP_LEVEL_KEYS.join(", ")));
                 }
                 diagnostics.push(diagnostic);
             }
@@ -108,16 +147,33 @@ pub fn parse_toml(body: &str, offset: usize, block_span: Span, diagnostics: &mut
     front
 }
 
-fn parse_var(name: &str, spec: &toml::Value, body: &str, offset: usize, block_span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<VarSpec> {
-    let span = find_var(body, name).map(|start| Span::new(offset + start, offset + start + name.len())).unwrap_or(block_span);
+fn parse_var(
+    name: &str,
+    spec: &toml::Value,
+    body: &str,
+    offset: usize,
+    block_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<VarSpec> {
+    let span = find_var(body, name)
+        .map(|start| Span::new(offset + start, offset + start + name.len()))
+        .unwrap_or(block_span);
     if !is_identifier(name) {
         diagnostics.push(
-            Diagnostic::error("front-matter", span, format!("variable name `{name}` is not a valid shell variable name"))
-                .with_help("use letters, digits and `_`, starting with a letter, e.g. TENANT_ID"),
+            Diagnostic::error(
+                "front-matter",
+                span,
+                format!("variable name `{name}` is not a valid shell variable name"),
+            )
+            .with_help("use letters, digits and `_`, starting with a letter, e.g. TENANT_ID"),
         );
         return None;
     }
-    let mut var = VarSpec { name: name.to_string(), span, ..VarSpec::default() };
+    let mut var = VarSpec {
+        name: name.to_string(),
+        span,
+        ..VarSpec::default()
+    };
     let table = match spec {
         toml::Value::Table(table) => table,
         // `[vars] NAME = "default"` is shorthand for a default value.
@@ -127,7 +183,13 @@ fn parse_var(name: &str, spec: &toml::Value, body: &str, offset: usize, block_sp
         }
     };
     for (key, value) in table {
-        let bad = |expected: &str| Diagnostic::error("front-matter", span, format!("`vars.{name}.{key}` must be {expected}"));
+        let bad = |expected: &str| {
+            Diagnostic::error(
+                "front-matter",
+                span,
+                format!("`vars.{name}.{key}` must be {expected}"),
+            )
+        };
         match key.as_str() {
             "prompt" => match value.as_str() {
                 Some(text) => var.prompt = Some(text.to_string()),
@@ -145,12 +207,19 @@ fn parse_var(name: &str, spec: &toml::Value, body: &str, offset: usize, block_sp
             "pattern" => match value.as_str() {
                 Some(pattern) => match regex::Regex::new(pattern) {
                     Ok(_) => var.pattern = Some(pattern.to_string()),
-                    Err(error) => diagnostics.push(bad(&format!("a valid regex ({})", error.to_string().lines().last().unwrap_or("").trim()))),
+                    Err(error) => diagnostics.push(bad(&format!(
+                        "a valid regex ({})",
+                        error.to_string().lines().last().unwrap_or("").trim()
+                    ))),
                 },
                 None => diagnostics.push(bad("a regex string")),
             },
             unknown => {
-                let mut diagnostic = Diagnostic::warning("unknown-front-matter-key", span, format!("unknown key `{unknown}` in `vars.{name}`"));
+                let mut diagnostic = Diagnostic::warning(
+                    "unknown-front-matter-key",
+                    span,
+                    format!("unknown key `{unknown}` in `vars.{name}`"),
+                );
                 if let Some(suggestion) = did_you_mean(unknown, VAR_KEYS.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                 }
@@ -161,7 +230,11 @@ fn parse_var(name: &str, spec: &toml::Value, body: &str, offset: usize, block_sp
     if let (Some(default), false) = (&var.default, var.choices.is_empty())
         && !var.choices.contains(default)
     {
-        diagnostics.push(Diagnostic::error("front-matter", span, format!("default `{default}` of `{name}` is not one of its choices")));
+        diagnostics.push(Diagnostic::error(
+            "front-matter",
+            span,
+            format!("default `{default}` of `{name}` is not one of its choices"),
+        ));
     }
     Some(var)
 }
@@ -179,7 +252,9 @@ fn find_key(body: &str, key: &str) -> Option<usize> {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
         if let Some(rest) = trimmed.strip_prefix(key)
-            && (rest.trim_start().starts_with('=') || rest.starts_with('.') || rest.starts_with(']'))
+            && (rest.trim_start().starts_with('=')
+                || rest.starts_with('.')
+                || rest.starts_with(']'))
         {
             return Some(offset + indent);
         }
@@ -194,7 +269,11 @@ fn find_key(body: &str, key: &str) -> Option<usize> {
 }
 
 fn find_var(body: &str, name: &str) -> Option<usize> {
-    for pattern in [format!("[vars.{name}]"), format!("vars.{name}"), format!("{name} =")] {
+    for pattern in [
+        format!("[vars.{name}]"),
+        format!("vars.{name}"),
+        format!("{name} ="),
+    ] {
         if let Some(index) = body.find(&pattern) {
             return Some(index + pattern.find(name).unwrap_or(0));
         }
@@ -209,7 +288,12 @@ pub fn parse_yaml(body: &str, block_span: Span) -> FrontMatter {
         let value = rest.trim().trim_matches(|c| c == '"' || c == '\'');
         (!value.is_empty()).then(|| value.to_string())
     });
-    FrontMatter { format: Some(FrontMatterFormat::Yaml), span: Some(block_span), title, ..FrontMatter::default() }
+    FrontMatter {
+        format: Some(FrontMatterFormat::Yaml),
+        span: Some(block_span),
+        title,
+        ..FrontMatter::default()
+    }
 }
 
 #[cfg(test)]
@@ -240,14 +324,34 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values() {
         let mut diagnostics = Vec::new();
-        parse_toml("titel = \"x\"\n[vars.X]\nsecret = \"yes\"\npattern = \"(\"\n", 0, Span::new(0, 50), &mut diagnostics);
+        parse_toml(
+            "titel = \"x\"\n[vars.X]\nsecret = \"yes\"\npattern = \"(\"\n",
+            0,
+            Span::new(0, 50),
+            &mut diagnostics,
+        );
         let codes: Vec<_> = diagnostics.iter().map(|d| (d.code, d.is_error())).collect();
-        assert_eq!(codes, vec![("unknown-front-matter-key", false), ("front-matter", true), ("front-matter", true)]);
-        assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `title`?"));
+        assert_eq!(
+            codes,
+            vec![
+                ("unknown-front-matter-key", false),
+                ("front-matter", true),
+                ("front-matter", true)
+            ]
+        );
+        assert_eq!(
+            diagnostics[0].help.as_deref(),
+            Some("did you mean `title`?")
+        );
     }
 
     #[test]
     fn yaml_title() {
-        assert_eq!(parse_yaml("title: \"Disk full\"\nowner: x\n", Span::new(0, 1)).title.as_deref(), Some("Disk full"));
+        assert_eq!(
+            parse_yaml("title: \"Disk full\"\nowner: x\n", Span::new(0, 1))
+                .title
+                .as_deref(),
+            Some("Disk full")
+        );
     }
 }

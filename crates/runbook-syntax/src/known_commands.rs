@@ -1,6 +1,7 @@
 //! Word lists that let the parser recognise shell in untagged blocks.
 
 /// Programs and shell words that commonly start a command line in runbooks.
+#[rustfmt::skip]
 pub const KNOWN_COMMANDS: &[&str] = &[
     "[", "[[", "alias", "amtool", "ansible", "ansible-playbook", "apt", "apt-get", "argocd", "at", "awk", "aws", "az",
     "base64", "basename", "bash", "bg", "borg", "brew", "buildah", "bun", "cargo", "case", "cat", "cd", "certbot",
@@ -31,14 +32,27 @@ pub fn is_known_command(word: &str) -> bool {
 
 /// Fence languages that run as shell.
 pub fn is_shell_language(lang: &str) -> bool {
-    ["bash", "sh", "shell", "zsh", "ksh", "console", "shell-session", "shellsession", "terminal", "shell-script"]
-        .iter()
-        .any(|shell| lang.eq_ignore_ascii_case(shell))
+    [
+        "bash",
+        "sh",
+        "shell",
+        "zsh",
+        "ksh",
+        "console",
+        "shell-session",
+        "shellsession",
+        "terminal",
+        "shell-script",
+    ]
+    .iter()
+    .any(|shell| lang.eq_ignore_ascii_case(shell))
 }
 
 /// Fence languages whose content is a transcript with prompts.
 pub fn is_transcript_language(lang: &str) -> bool {
-    ["console", "shell-session", "shellsession", "terminal"].iter().any(|transcript| lang.eq_ignore_ascii_case(transcript))
+    ["console", "shell-session", "shellsession", "terminal"]
+        .iter()
+        .any(|transcript| lang.eq_ignore_ascii_case(transcript))
 }
 
 #[cfg(test)]

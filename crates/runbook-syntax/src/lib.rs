@@ -15,13 +15,20 @@ pub mod shell_scan;
 mod source_file;
 mod span;
 
-pub use attributes::{parse_duration, parse_fence_info, Confirm, Expect, FenceInfo, RawAttribute, StepAttributes, INCIDENT_MARKS, KNOWN_ATTRIBUTES};
-pub use block_content::{BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script};
+pub use attributes::{
+    Confirm, Expect, FenceInfo, INCIDENT_MARKS, KNOWN_ATTRIBUTES, RawAttribute, StepAttributes,
+    parse_duration, parse_fence_info,
+};
+pub use block_content::{
+    BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script,
+};
 pub use classify::classify;
-pub use diagnostic::{did_you_mean, Diagnostic, Label, Severity};
-pub use document::{CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem};
+pub use diagnostic::{Diagnostic, Label, Severity, did_you_mean};
+pub use document::{
+    CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
+};
 pub use front_matter::{FrontMatter, FrontMatterFormat, VarSpec};
-pub use known_commands::{is_known_command, is_shell_language, KNOWN_COMMANDS};
+pub use known_commands::{KNOWN_COMMANDS, is_known_command, is_shell_language};
 pub use parser::{parse, parse_bytes, slugify};
 pub use source_file::{Location, SourceFile};
 pub use span::{Span, Spanned};

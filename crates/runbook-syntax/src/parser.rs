@@ -2,14 +2,18 @@
 //! [`Document`]. The walk is iterative — containers live on explicit stacks —
 //! so deeply nested input cannot overflow the call stack.
 
-use crate::attributes::{parse_fence_info, StepAttributes};
+use crate::attributes::{StepAttributes, parse_fence_info};
 use crate::block_content::{BlockClass, LineText, ManualLineKind, Script};
 use crate::classify::classify_lines;
-use crate::document::{CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem};
-use crate::front_matter::{parse_toml, parse_yaml, FrontMatter};
+use crate::document::{
+    CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
+};
+use crate::front_matter::{FrontMatter, parse_toml, parse_yaml};
 use crate::known_commands::{is_known_command, is_shell_language};
 use crate::{Diagnostic, SourceFile, Span};
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd,
+};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -28,7 +32,12 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
                 0,
                 Diagnostic::error(
                     "invalid-utf8",
-                    Span::new(offset.saturating_sub(stripped_bom * 3), (offset + 1).saturating_sub(stripped_bom * 3).min(document.source.text().len())),
+                    Span::new(
+                        offset.saturating_sub(stripped_bom * 3),
+                        (offset + 1)
+                            .saturating_sub(stripped_bom * 3)
+                            .min(document.source.text().len()),
+                    ),
                     "the file is not valid UTF-8; invalid bytes were replaced with U+FFFD",
                 )
                 .with_help("save the runbook as UTF-8"),
@@ -44,10 +53,24 @@ pub fn parse(name: &str, text: &str) -> Document {
     let source = SourceFile::new(name, text.to_string());
     let mut walker = Walker::new(source.text());
     walker.walk();
-    let Walker { sections, items, diagnostics, front_matter, first_h1, .. } = walker;
+    let Walker {
+        sections,
+        items,
+        diagnostics,
+        front_matter,
+        first_h1,
+        ..
+    } = walker;
     let title = front_matter.title.clone().or(first_h1);
     let items = items.into_iter().flatten().collect();
-    Document { source, front_matter, title, sections, items, diagnostics }
+    Document {
+        source,
+        front_matter,
+        title,
+        sections,
+        items,
+        diagnostics,
+    }
 }
 
 fn options() -> Options {
@@ -168,7 +191,10 @@ impl<'a> Walker<'a> {
     /// Starts collecting inline text, in a reused buffer when there is one.
     fn open_inline(&mut self) {
         let text = self.spare_text.pop().unwrap_or_default();
-        if let Some(previous) = self.inline.replace(InlineText { text, ..InlineText::default() }) {
+        if let Some(previous) = self.inline.replace(InlineText {
+            text,
+            ..InlineText::default()
+        }) {
             self.recycle(previous.text);
         }
     }
@@ -186,10 +212,13 @@ impl<'a> Walker<'a> {
     }
 
     fn innermost_item(&mut self) -> Option<&mut OpenItem> {
-        self.containers.iter_mut().rev().find_map(|container| match container {
-            Container::Item(item) => Some(item),
-            _ => None,
-        })
+        self.containers
+            .iter_mut()
+            .rev()
+            .find_map(|container| match container {
+                Container::Item(item) => Some(item),
+                _ => None,
+            })
     }
 
     fn walk(&mut self) {
@@ -266,20 +295,36 @@ impl<'a> Walker<'a> {
                     CodeBlockKind::Indented => (FenceKind::Indented, None),
                     CodeBlockKind::Fenced(info) => {
                         let first = self.text[range.start..].trim_start_matches([' ', '>']);
-                        let fence = if first.starts_with('~') { FenceKind::Tildes } else { FenceKind::Backticks };
+                        let fence = if first.starts_with('~') {
+                            FenceKind::Tildes
+                        } else {
+                            FenceKind::Backticks
+                        };
                         (fence, Some(info))
                     }
                 };
-                self.code = Some(OpenCode { range, fence, info, lines: Vec::new(), open_line: false });
+                self.code = Some(OpenCode {
+                    range,
+                    fence,
+                    info,
+                    lines: Vec::new(),
+                    open_line: false,
+                });
             }
             Tag::List(first_number) => {
                 self.flush_item_inline();
                 self.last_paragraph = None;
-                self.containers.push(Container::List { ordered: first_number.is_some(), next_number: first_number.unwrap_or(1) });
+                self.containers.push(Container::List {
+                    ordered: first_number.is_some(),
+                    next_number: first_number.unwrap_or(1),
+                });
             }
             Tag::Item => {
                 let (ordered, number) = match self.containers.last_mut() {
-                    Some(Container::List { ordered, next_number }) => {
+                    Some(Container::List {
+                        ordered,
+                        next_number,
+                    }) => {
                         let number = ordered.then_some(*next_number);
                         *next_number += 1;
                         (*ordered, number)
@@ -325,7 +370,11 @@ impl<'a> Walker<'a> {
         match tag {
             TagEnd::Heading(level) => {
                 let inline = self.inline.take().unwrap_or_default();
-                self.heading(level as u8, inline.text.trim().to_string(), Span::from(range));
+                self.heading(
+                    level as u8,
+                    inline.text.trim().to_string(),
+                    Span::from(range),
+                );
                 self.recycle(inline.text);
             }
             TagEnd::Paragraph => {
@@ -362,7 +411,10 @@ impl<'a> Walker<'a> {
                     self.containers.pop();
                 }
             }
-            TagEnd::Table | TagEnd::FootnoteDefinition | TagEnd::DefinitionList | TagEnd::HtmlBlock => {
+            TagEnd::Table
+            | TagEnd::FootnoteDefinition
+            | TagEnd::DefinitionList
+            | TagEnd::HtmlBlock => {
                 if matches!(self.containers.last(), Some(Container::Other)) {
                     self.containers.pop();
                 }
@@ -418,7 +470,11 @@ impl<'a> Walker<'a> {
     }
 
     fn heading(&mut self, level: u8, title: String, span: Span) {
-        while self.heading_stack.last().is_some_and(|(open, _)| *open >= level) {
+        while self
+            .heading_stack
+            .last()
+            .is_some_and(|(open, _)| *open >= level)
+        {
             self.heading_stack.pop();
         }
         let id = SectionId(self.sections.len());
@@ -427,7 +483,13 @@ impl<'a> Walker<'a> {
             self.first_h1 = Some(title.clone());
         }
         let slug = slugify(&title);
-        self.sections.push(Section { title, level, span, parent, slug });
+        self.sections.push(Section {
+            title,
+            level,
+            span,
+            parent,
+            slug,
+        });
         self.heading_stack.push((level, id));
         self.last_paragraph = None;
         self.last_code_slot = None;
@@ -527,9 +589,15 @@ impl<'a> Walker<'a> {
         let mut lines = code.lines;
         let (info_text, info_span) = match code.info {
             Some(info) if !info.trim().is_empty() => {
-                let first_line_end = self.text[block_span.start..block_span.end].find('\n').map(|i| block_span.start + i).unwrap_or(block_span.end);
+                let first_line_end = self.text[block_span.start..block_span.end]
+                    .find('\n')
+                    .map(|i| block_span.start + i)
+                    .unwrap_or(block_span.end);
                 let first_line = &self.text[block_span.start..first_line_end];
-                let start = first_line.find(&*info).map(|i| block_span.start + i).unwrap_or(block_span.start);
+                let start = first_line
+                    .find(&*info)
+                    .map(|i| block_span.start + i)
+                    .unwrap_or(block_span.start);
                 let span = Span::new(start, start + info.len());
                 (Some(info), Some(span))
             }
@@ -545,7 +613,13 @@ impl<'a> Walker<'a> {
             attributes = StepAttributes::from_raw(&fence.attributes, &mut self.diagnostics);
             lang = fence.lang.map(|lang| lang.value);
             if let Some(command) = fence.command {
-                lines.insert(0, CodeLine { text: Cow::Owned(command.value), offset: command.span.start });
+                lines.insert(
+                    0,
+                    CodeLine {
+                        text: Cow::Owned(command.value),
+                        offset: command.span.start,
+                    },
+                );
                 if lang.is_none() {
                     lang = Some("sh".to_string());
                 }
@@ -556,27 +630,57 @@ impl<'a> Walker<'a> {
 
     fn inline_code_block(&mut self, code: String, range: Range<usize>) {
         let code = code.trim();
-        let fence_len = self.text[range.clone()].bytes().take_while(|b| *b == b'`').count();
-        let content_offset = range.start + fence_len + self.text[range.start + fence_len..].find(code).unwrap_or(0);
+        let fence_len = self.text[range.clone()]
+            .bytes()
+            .take_while(|b| *b == b'`')
+            .count();
+        let content_offset =
+            range.start + fence_len + self.text[range.start + fence_len..].find(code).unwrap_or(0);
         let first_word = code.split_whitespace().next().unwrap_or("");
-        let (lang, body, body_offset) = if is_shell_language(first_word) && code.len() > first_word.len() {
-            let rest = code[first_word.len()..].trim_start();
-            (Some(first_word.to_string()), rest.to_string(), content_offset + (code.len() - rest.len()))
-        } else if is_known_command(first_word) {
-            (None, code.to_string(), content_offset)
-        } else {
-            return;
-        };
-        let lines = vec![CodeLine { text: Cow::Owned(body), offset: body_offset }];
-        self.push_code(FenceKind::InlineTripleBacktick, lang, None, StepAttributes::default(), lines, Span::from(range));
+        let (lang, body, body_offset) =
+            if is_shell_language(first_word) && code.len() > first_word.len() {
+                let rest = code[first_word.len()..].trim_start();
+                (
+                    Some(first_word.to_string()),
+                    rest.to_string(),
+                    content_offset + (code.len() - rest.len()),
+                )
+            } else if is_known_command(first_word) {
+                (None, code.to_string(), content_offset)
+            } else {
+                return;
+            };
+        let lines = vec![CodeLine {
+            text: Cow::Owned(body),
+            offset: body_offset,
+        }];
+        self.push_code(
+            FenceKind::InlineTripleBacktick,
+            lang,
+            None,
+            StepAttributes::default(),
+            lines,
+            Span::from(range),
+        );
     }
 
-    fn push_code(&mut self, fence: FenceKind, lang: Option<String>, info_span: Option<Span>, attributes: StepAttributes, lines: Vec<CodeLine<'a>>, span: Span) {
+    fn push_code(
+        &mut self,
+        fence: FenceKind,
+        lang: Option<String>,
+        info_span: Option<Span>,
+        attributes: StepAttributes,
+        lines: Vec<CodeLine<'a>>,
+        span: Span,
+    ) {
         let intro = self.intro_for_code();
         self.mark_items_have_code();
         let section = self.current_section();
         let body_span = match (lines.first(), lines.last()) {
-            (Some(first), Some(last)) => Span::new(first.offset, (last.offset + last.text.len()).max(first.offset)),
+            (Some(first), Some(last)) => Span::new(
+                first.offset,
+                (last.offset + last.text.len()).max(first.offset),
+            ),
             _ => Span::empty_at(span.end),
         };
         let body = join_lines(&lines);
@@ -584,7 +688,10 @@ impl<'a> Walker<'a> {
         if let Some(runner) = &attributes.runner {
             // `runner=` makes any block runnable: the body goes to the runner's stdin.
             let delimiter = unique_heredoc_delimiter(&body);
-            let mut script = Script::from_lines(std::iter::once((format!("{runner} <<'{delimiter}'").as_str(), info_span.map(|s| s.start).unwrap_or(span.start))));
+            let mut script = Script::from_lines(std::iter::once((
+                format!("{runner} <<'{delimiter}'").as_str(),
+                info_span.map(|s| s.start).unwrap_or(span.start),
+            )));
             for line in &lines {
                 script.text.push_str(&line.text);
                 script.text.push('\n');
@@ -598,17 +705,31 @@ impl<'a> Walker<'a> {
             content.script = Some(script);
         }
         if lines.iter().all(|line| line.text.trim().is_empty()) {
-            self.diagnostics.push(Diagnostic::warning("empty-block", span, "empty code block").with_help("remove it, or put the command inside"));
+            self.diagnostics.push(
+                Diagnostic::warning("empty-block", span, "empty code block")
+                    .with_help("remove it, or put the command inside"),
+            );
             return;
         }
         if content.class == BlockClass::Manual && attributes == StepAttributes::default() {
             // A checklist or numbered instructions written inside a fence: one manual step per line.
             for line in content.manual_lines {
                 let kind = match line.kind {
-                    ManualLineKind::Checklist => ItemKind::Task(TaskItem { text: line.text, checked: line.checked }),
-                    ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem { text: line.text, number: None }),
+                    ManualLineKind::Checklist => ItemKind::Task(TaskItem {
+                        text: line.text,
+                        checked: line.checked,
+                    }),
+                    ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem {
+                        text: line.text,
+                        number: None,
+                    }),
                 };
-                self.items.push(Some(Item { section, span: line.span, intro: intro.clone(), kind }));
+                self.items.push(Some(Item {
+                    section,
+                    span: line.span,
+                    intro: intro.clone(),
+                    kind,
+                }));
             }
             self.last_code_slot = None;
             return;
@@ -617,7 +738,15 @@ impl<'a> Walker<'a> {
             section,
             span,
             intro,
-            kind: ItemKind::Code(Box::new(CodeBlock { fence, lang, info_span, attributes, body, body_span, content })),
+            kind: ItemKind::Code(Box::new(CodeBlock {
+                fence,
+                lang,
+                info_span,
+                attributes,
+                body,
+                body_span,
+                content,
+            })),
         }));
         self.last_code_slot = Some(self.items.len() - 1);
         self.last_paragraph = None;
@@ -628,8 +757,15 @@ impl<'a> Walker<'a> {
         let opening = raw.trim_start_matches([' ', '>']);
         let fence_char = opening.chars().next().unwrap_or('`');
         let fence_len = opening.chars().take_while(|c| *c == fence_char).count();
-        let last_line = raw.trim_end().rsplit('\n').next().unwrap_or("").trim_start_matches([' ', '>', '\t']);
-        let closed = raw.trim_end().contains('\n') && last_line.chars().take_while(|c| *c == fence_char).count() >= fence_len && last_line.trim_end().chars().all(|c| c == fence_char);
+        let last_line = raw
+            .trim_end()
+            .rsplit('\n')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches([' ', '>', '\t']);
+        let closed = raw.trim_end().contains('\n')
+            && last_line.chars().take_while(|c| *c == fence_char).count() >= fence_len
+            && last_line.trim_end().chars().all(|c| c == fence_char);
         if !closed {
             let open_end = raw.find('\n').map(|i| block.start + i).unwrap_or(block.end);
             self.diagnostics.push(
@@ -645,12 +781,17 @@ impl<'a> Walker<'a> {
             return;
         }
         let text = join_text(&item.text, &item.nested_text);
-        let only_link = item.link_text_len > 0 && item.link_text_len + 4 >= item.text.trim().len() && item.nested_text.is_empty();
+        let only_link = item.link_text_len > 0
+            && item.link_text_len + 4 >= item.text.trim().len()
+            && item.nested_text.is_empty();
         let section = self.current_section();
         let kind = if let Some(checked) = item.task {
             ItemKind::Task(TaskItem { text, checked })
         } else if item.ordered && !only_link && !text.trim().is_empty() {
-            ItemKind::Instruction(InstructionItem { text, number: item.number })
+            ItemKind::Instruction(InstructionItem {
+                text,
+                number: item.number,
+            })
         } else {
             // Plain bullets are prose: fold them into the enclosing item's text.
             if !text.trim().is_empty()
@@ -663,7 +804,12 @@ impl<'a> Walker<'a> {
             return;
         };
         if let Some(slot) = self.items.get_mut(item.slot) {
-            *slot = Some(Item { section, span: item.span, intro: None, kind });
+            *slot = Some(Item {
+                section,
+                span: item.span,
+                intro: None,
+                kind,
+            });
         }
     }
 
@@ -684,15 +830,34 @@ impl<'a> Walker<'a> {
 
     /// `<!-- expected output: … -->` right after a code block holds its expected output.
     fn expected_output_comment(&mut self, range: Range<usize>) {
-        let Some(slot) = self.last_code_slot else { return };
-        let comment = &self.text[range.start..];
-        let Some(end) = comment.find("-->") else { return };
-        let body = comment[4..end].trim();
-        let lower = body.to_ascii_lowercase();
-        let Some(rest) = ["expected output:", "expected output", "expected:", "output:"].iter().find_map(|prefix| lower.starts_with(prefix).then(|| body[prefix.len()..].trim())) else {
+        let Some(slot) = self.last_code_slot else {
             return;
         };
-        if let Some(Some(Item { kind: ItemKind::Code(code), .. })) = self.items.get_mut(slot) {
+        let comment = &self.text[range.start..];
+        let Some(end) = comment.find("-->") else {
+            return;
+        };
+        let body = comment[4..end].trim();
+        let lower = body.to_ascii_lowercase();
+        let Some(rest) = [
+            "expected output:",
+            "expected output",
+            "expected:",
+            "output:",
+        ]
+        .iter()
+        .find_map(|prefix| {
+            lower
+                .starts_with(prefix)
+                .then(|| body[prefix.len()..].trim())
+        }) else {
+            return;
+        };
+        if let Some(Some(Item {
+            kind: ItemKind::Code(code),
+            ..
+        })) = self.items.get_mut(slot)
+        {
             code.content.expected_output = Some(rest.to_string());
         }
         self.last_code_slot = None;
@@ -701,11 +866,18 @@ impl<'a> Walker<'a> {
     fn metadata_block(&mut self, kind: MetadataBlockKind, block: Range<usize>) {
         let raw = &self.text[block.clone()];
         let body_start = raw.find('\n').map(|i| i + 1).unwrap_or(raw.len());
-        let body_end = raw.trim_end().rfind('\n').map(|i| i + 1).unwrap_or(body_start).max(body_start);
+        let body_end = raw
+            .trim_end()
+            .rfind('\n')
+            .map(|i| i + 1)
+            .unwrap_or(body_start)
+            .max(body_start);
         let body = &raw[body_start..body_end];
         let span = Span::from(block.clone());
         self.front_matter = match kind {
-            MetadataBlockKind::PlusesStyle => parse_toml(body, block.start + body_start, span, &mut self.diagnostics),
+            MetadataBlockKind::PlusesStyle => {
+                parse_toml(body, block.start + body_start, span, &mut self.diagnostics)
+            }
             MetadataBlockKind::YamlStyle => parse_yaml(body, span),
         };
     }
@@ -713,7 +885,13 @@ impl<'a> Walker<'a> {
 
 /// The body lines joined with `\n`, built in one allocation.
 fn join_lines(lines: &[CodeLine<'_>]) -> String {
-    let mut body = String::with_capacity(lines.iter().map(|line| line.text.len() + 1).sum::<usize>().saturating_sub(1));
+    let mut body = String::with_capacity(
+        lines
+            .iter()
+            .map(|line| line.text.len() + 1)
+            .sum::<usize>()
+            .saturating_sub(1),
+    );
     for (index, line) in lines.iter().enumerate() {
         if index > 0 {
             body.push('\n');

@@ -45,13 +45,20 @@ impl SimpleCommand {
     /// Words after leading `NAME=value` assignments and reserved words such
     /// as `{`, `then` or `do`, so the first word is the program that runs.
     pub fn argv(&self) -> impl Iterator<Item = &Word> {
-        self.words.iter().skip_while(|word| precedes_program(&word.text, word.quoted))
+        self.words
+            .iter()
+            .skip_while(|word| precedes_program(&word.text, word.quoted))
     }
 }
 
 /// A leading word of a command that is not the program it runs.
 fn precedes_program(text: &str, quoted: bool) -> bool {
-    assignment_name(text).is_some() || (!quoted && matches!(text, "{" | "}" | "!" | "then" | "do" | "else" | "elif" | "if" | "until"))
+    assignment_name(text).is_some()
+        || (!quoted
+            && matches!(
+                text,
+                "{" | "}" | "!" | "then" | "do" | "else" | "elif" | "if" | "until"
+            ))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +146,10 @@ impl<'a> BorrowedScan<'a> {
     /// Like [`SimpleCommand::argv`]: the words from the program on.
     pub fn argv(&self, command: &BorrowedCommand) -> &[BorrowedWord<'a>] {
         let words = self.words(command);
-        let leading = words.iter().take_while(|word| precedes_program(&word.text, word.quoted)).count();
+        let leading = words
+            .iter()
+            .take_while(|word| precedes_program(&word.text, word.quoted))
+            .count();
         &words[leading..]
     }
 
@@ -151,7 +161,15 @@ impl<'a> BorrowedScan<'a> {
             .into_iter()
             .map(|command| SimpleCommand {
                 // Commands' words follow each other in order.
-                words: words.by_ref().take(command.words.len()).map(|word| Word { text: word.text.into_owned(), span: word.span, quoted: word.quoted }).collect(),
+                words: words
+                    .by_ref()
+                    .take(command.words.len())
+                    .map(|word| Word {
+                        text: word.text.into_owned(),
+                        span: word.span,
+                        quoted: word.quoted,
+                    })
+                    .collect(),
                 span: command.span,
                 stdin_redirected: command.stdin_redirected,
                 piped_input: command.piped_input,
@@ -162,7 +180,12 @@ impl<'a> BorrowedScan<'a> {
         let var_refs = self
             .var_refs
             .into_iter()
-            .map(|var| VarRef { name: var.name.to_string(), span: var.span, quote: var.quote, optional: var.optional })
+            .map(|var| VarRef {
+                name: var.name.to_string(),
+                span: var.span,
+                quote: var.quote,
+                optional: var.optional,
+            })
             .collect();
         ShellScan {
             commands,
@@ -216,7 +239,10 @@ pub fn scan(text: &str, line_filter: &mut dyn FnMut(Span) -> bool) -> ShellScan 
 }
 
 /// [`scan`] into a [`BorrowedScan`].
-pub fn scan_borrowed<'a>(text: &'a str, line_filter: &mut dyn FnMut(Span) -> bool) -> BorrowedScan<'a> {
+pub fn scan_borrowed<'a>(
+    text: &'a str,
+    line_filter: &mut dyn FnMut(Span) -> bool,
+) -> BorrowedScan<'a> {
     let mut scanner = Scanner::new(text);
     scanner.run(line_filter);
     scanner.out
@@ -244,7 +270,10 @@ pub(crate) fn scan_lines(text: &str, line_filter: &mut dyn FnMut(Span) -> bool) 
     let mut scanner = Scanner::new(text);
     scanner.record = false;
     scanner.run(line_filter);
-    LineScan { skipped_lines: scanner.out.skipped_lines, unterminated: scanner.out.unterminated }
+    LineScan {
+        skipped_lines: scanner.out.skipped_lines,
+        unterminated: scanner.out.unterminated,
+    }
 }
 
 /// Scans `text` with no lines skipped.
@@ -305,8 +334,15 @@ enum Frame<'a> {
     SingleQuote,
     AnsiCQuote,
     Parameter,
-    Arithmetic { depth: usize },
-    HeredocBody { delimiter: String, strip_tabs: bool, expands: bool, body_start: usize },
+    Arithmetic {
+        depth: usize,
+    },
+    HeredocBody {
+        delimiter: String,
+        strip_tabs: bool,
+        expands: bool,
+        body_start: usize,
+    },
 }
 
 struct PendingHeredoc {
@@ -371,7 +407,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn line_end(&self, from: usize) -> usize {
-        memchr::memchr(b'\n', &self.bytes[from..]).map(|i| from + i + 1).unwrap_or(self.bytes.len())
+        memchr::memchr(b'\n', &self.bytes[from..])
+            .map(|i| from + i + 1)
+            .unwrap_or(self.bytes.len())
     }
 
     fn current_quote_context(&self) -> QuoteContext {
@@ -417,7 +455,13 @@ impl<'a> Scanner<'a> {
 
     fn heredoc_line_start(&mut self) {
         let end = self.line_end(self.pos);
-        let Some(Frame::HeredocBody { delimiter, strip_tabs, expands, body_start }) = self.frames.last() else {
+        let Some(Frame::HeredocBody {
+            delimiter,
+            strip_tabs,
+            expands,
+            body_start,
+        }) = self.frames.last()
+        else {
             return;
         };
         let mut line = &self.text[self.pos..end];
@@ -427,7 +471,10 @@ impl<'a> Scanner<'a> {
         }
         if line == delimiter {
             if self.record {
-                self.out.heredocs.push(Heredoc { body: Span::new(*body_start, self.pos), expands: *expands });
+                self.out.heredocs.push(Heredoc {
+                    body: Span::new(*body_start, self.pos),
+                    expands: *expands,
+                });
             }
             self.frames.pop();
             self.pos = end;
@@ -463,7 +510,8 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                 } else {
                     let limit = self.skip_limit();
-                    self.pos = memchr::memchr(b'\'', &self.bytes[self.pos..limit]).map_or(limit, |i| self.pos + i);
+                    self.pos = memchr::memchr(b'\'', &self.bytes[self.pos..limit])
+                        .map_or(limit, |i| self.pos + i);
                 }
             }
             Some(Frame::AnsiCQuote) => {
@@ -485,7 +533,8 @@ impl<'a> Scanner<'a> {
                 b'$' => self.dollar(QuoteContext::DoubleQuoted),
                 b'`' => {
                     self.pos += 1;
-                    self.frames.push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
+                    self.frames
+                        .push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
                 }
                 _ => self.skip_plain(|b| !matches!(b, b'"' | b'\\' | b'$' | b'`')),
             },
@@ -532,7 +581,8 @@ impl<'a> Scanner<'a> {
                 b'$' => self.dollar(QuoteContext::Heredoc),
                 b'`' => {
                     self.pos += 1;
-                    self.frames.push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
+                    self.frames
+                        .push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
                 }
                 // Stop at the newline: the next line may be the delimiter.
                 b'\n' => self.pos += 1,
@@ -546,7 +596,9 @@ impl<'a> Scanner<'a> {
     /// Where a run of bytes that need no decision may be skipped to:
     /// the end, or the offset `quote_context_at` asks about.
     fn skip_limit(&self) -> usize {
-        self.stop_at.map_or(self.bytes.len(), |stop| stop.clamp(self.pos, self.bytes.len()))
+        self.stop_at.map_or(self.bytes.len(), |stop| {
+            stop.clamp(self.pos, self.bytes.len())
+        })
     }
 
     /// Steps over the byte at `pos` and every following byte for which
@@ -583,7 +635,9 @@ impl<'a> Scanner<'a> {
         let text = self.text;
         let record = self.record;
         let frame = self.command_frame();
-        let Some(start) = frame.word_start.take() else { return };
+        let Some(start) = frame.word_start.take() else {
+            return;
+        };
         let raw = &text[start..pos];
         if frame.redirect_target_pending {
             frame.redirect_target_pending = false;
@@ -596,8 +650,16 @@ impl<'a> Scanner<'a> {
         }
         let first_word = frame.words.is_empty();
         let is_function_keyword = first_word && raw == "function";
-        let opens_function_keyword_body = raw == "{" && frame.words.first().is_some_and(|word| word.text == "function");
-        frame.words.push(BorrowedWord { text: unquote_borrowed(raw), span: Span::new(start, pos), quoted: frame.word_quoted });
+        let opens_function_keyword_body = raw == "{"
+            && frame
+                .words
+                .first()
+                .is_some_and(|word| word.text == "function");
+        frame.words.push(BorrowedWord {
+            text: unquote_borrowed(raw),
+            span: Span::new(start, pos),
+            quoted: frame.word_quoted,
+        });
         if is_function_keyword {
             self.function_header_seen = true;
         }
@@ -623,7 +685,9 @@ impl<'a> Scanner<'a> {
         let stdin_redirected = std::mem::take(&mut frame.stdin_redirected);
         let piped_input = std::mem::take(&mut frame.piped_input);
         frame.redirect_target_pending = false;
-        let (Some(first), Some(last)) = (frame.words.first(), frame.words.last()) else { return };
+        let (Some(first), Some(last)) = (frame.words.first(), frame.words.last()) else {
+            return;
+        };
         if frame.is_array_literal || !record {
             frame.words.clear();
             return;
@@ -633,7 +697,14 @@ impl<'a> Scanner<'a> {
         let begin = self.out.words.len();
         self.out.words.append(&mut frame.words);
         let words = begin..self.out.words.len();
-        self.out.commands.push(BorrowedCommand { words, span, stdin_redirected, piped_input, background, substituted });
+        self.out.commands.push(BorrowedCommand {
+            words,
+            span,
+            stdin_redirected,
+            piped_input,
+            background,
+            substituted,
+        });
     }
 
     fn step_command(&mut self, c: u8) {
@@ -654,9 +725,15 @@ impl<'a> Scanner<'a> {
             }
             b'#' if self.command_frame().word_start.is_none() => {
                 let end = self.line_end(self.pos);
-                let end_without_newline = if end > self.pos && self.bytes[end - 1] == b'\n' { end - 1 } else { end };
+                let end_without_newline = if end > self.pos && self.bytes[end - 1] == b'\n' {
+                    end - 1
+                } else {
+                    end
+                };
                 if self.record {
-                    self.out.comments.push(Span::new(self.pos, end_without_newline));
+                    self.out
+                        .comments
+                        .push(Span::new(self.pos, end_without_newline));
                 }
                 self.pos = end_without_newline;
             }
@@ -692,7 +769,8 @@ impl<'a> Scanner<'a> {
                 } else {
                     self.begin_word(false);
                     self.pos += 1;
-                    self.frames.push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
+                    self.frames
+                        .push(Frame::Command(CommandFrame::new(Terminator::Backtick)));
                 }
             }
             b'$' => {
@@ -707,7 +785,8 @@ impl<'a> Scanner<'a> {
                 }
                 let background = c == b'&' && next != b'&';
                 self.end_command(background);
-                let doubled = next == c || (c == b'|' && next == b'&') || (c == b';' && next == b'&');
+                let doubled =
+                    next == c || (c == b'|' && next == b'&') || (c == b';' && next == b'&');
                 self.pos += if doubled { 2 } else { 1 };
                 if c == b'|' && next != b'|' {
                     self.command_frame().piped_input = true;
@@ -738,7 +817,8 @@ impl<'a> Scanner<'a> {
                 } else {
                     self.end_command(false);
                     self.pos += if self.peek(1) == b'(' { 2 } else { 1 };
-                    self.frames.push(Frame::Command(CommandFrame::new(Terminator::Paren)));
+                    self.frames
+                        .push(Frame::Command(CommandFrame::new(Terminator::Paren)));
                 }
             }
             b')' => {
@@ -759,7 +839,8 @@ impl<'a> Scanner<'a> {
                 if self.peek(1) == b'(' {
                     self.begin_word(false);
                     self.pos += 2;
-                    self.frames.push(Frame::Command(CommandFrame::new(Terminator::Paren)));
+                    self.frames
+                        .push(Frame::Command(CommandFrame::new(Terminator::Paren)));
                     return;
                 }
                 self.redirect(c == b'<');
@@ -767,7 +848,26 @@ impl<'a> Scanner<'a> {
             _ => {
                 self.begin_word(false);
                 // `#` only starts a comment before a word, so inside one it is plain.
-                self.skip_plain(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'\'' | b'"' | b'`' | b'$' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>'));
+                self.skip_plain(|b| {
+                    !matches!(
+                        b,
+                        b' ' | b'\t'
+                            | b'\r'
+                            | b'\n'
+                            | b'\\'
+                            | b'\''
+                            | b'"'
+                            | b'`'
+                            | b'$'
+                            | b';'
+                            | b'&'
+                            | b'|'
+                            | b'('
+                            | b')'
+                            | b'<'
+                            | b'>'
+                    )
+                });
             }
         }
     }
@@ -799,11 +899,19 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
             }
             let start = self.pos;
-            while self.pos < self.bytes.len() && !matches!(self.bytes[self.pos], b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b')') {
+            while self.pos < self.bytes.len()
+                && !matches!(
+                    self.bytes[self.pos],
+                    b' ' | b'\t' | b'\n' | b'\r' | b';' | b'|' | b'&' | b'<' | b'>' | b')'
+                )
+            {
                 match self.bytes[self.pos] {
                     quote @ (b'\'' | b'"') => {
                         self.pos += 1;
-                        while self.pos < self.bytes.len() && self.bytes[self.pos] != quote && self.bytes[self.pos] != b'\n' {
+                        while self.pos < self.bytes.len()
+                            && self.bytes[self.pos] != quote
+                            && self.bytes[self.pos] != b'\n'
+                        {
                             self.pos += 1;
                         }
                         self.pos = (self.pos + 1).min(self.bytes.len());
@@ -817,7 +925,11 @@ impl<'a> Scanner<'a> {
             let frame = self.command_frame();
             frame.stdin_redirected = true;
             if !delimiter.is_empty() {
-                self.pending_heredocs.push(PendingHeredoc { delimiter, strip_tabs, expands });
+                self.pending_heredocs.push(PendingHeredoc {
+                    delimiter,
+                    strip_tabs,
+                    expands,
+                });
             }
             return;
         }
@@ -834,7 +946,9 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
         }
         // `>&2`, `2>&1`: the target is a descriptor, already consumed.
-        if self.bytes[self.pos - 1] == b'&' && (self.peek(0).is_ascii_digit() || self.peek(0) == b'-') {
+        if self.bytes[self.pos - 1] == b'&'
+            && (self.peek(0).is_ascii_digit() || self.peek(0) == b'-')
+        {
             while self.peek(0).is_ascii_digit() || self.peek(0) == b'-' {
                 self.pos += 1;
             }
@@ -852,13 +966,16 @@ impl<'a> Scanner<'a> {
                     self.frames.push(Frame::Arithmetic { depth: 0 });
                 } else {
                     self.pos += 2;
-                    self.frames.push(Frame::Command(CommandFrame::new(Terminator::Paren)));
+                    self.frames
+                        .push(Frame::Command(CommandFrame::new(Terminator::Paren)));
                 }
             }
             b'{' => {
                 self.pos += 2;
                 let mut name_start = self.pos;
-                if matches!(self.peek(0), b'#' | b'!') && (self.peek(1) == b'_' || self.peek(1).is_ascii_alphabetic()) {
+                if matches!(self.peek(0), b'#' | b'!')
+                    && (self.peek(1) == b'_' || self.peek(1).is_ascii_alphabetic())
+                {
                     name_start += 1;
                     self.pos += 1;
                 }
@@ -867,12 +984,22 @@ impl<'a> Scanner<'a> {
                 }
                 let name = &self.text[name_start..self.pos];
                 let rest = &self.text[self.pos..];
-                let optional = ["-", ":-", "=", ":=", "+", ":+"].iter().any(|op| rest.starts_with(op));
+                let optional = ["-", ":-", "=", ":=", "+", ":+"]
+                    .iter()
+                    .any(|op| rest.starts_with(op));
                 if self.record {
                     let end = self.matching_brace(start + 2);
                     if is_identifier(name) {
-                        self.out.var_refs.push(BorrowedVarRef { name, span: Span::new(start, end), quote, optional });
-                    } else if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) && self.function_body_depths.is_empty() {
+                        self.out.var_refs.push(BorrowedVarRef {
+                            name,
+                            span: Span::new(start, end),
+                            quote,
+                            optional,
+                        });
+                    } else if !name.is_empty()
+                        && name.bytes().all(|b| b.is_ascii_digit())
+                        && self.function_body_depths.is_empty()
+                    {
                         self.out.positional_refs.push(Span::new(start, end));
                     }
                 }
@@ -894,7 +1021,12 @@ impl<'a> Scanner<'a> {
                 }
                 if self.record {
                     let name = &self.text[name_start..self.pos];
-                    self.out.var_refs.push(BorrowedVarRef { name, span: Span::new(start, self.pos), quote, optional: false });
+                    self.out.var_refs.push(BorrowedVarRef {
+                        name,
+                        span: Span::new(start, self.pos),
+                        quote,
+                        optional: false,
+                    });
                 }
             }
             c if c.is_ascii_digit() => {
@@ -1038,14 +1170,23 @@ mod tests {
     use super::*;
 
     fn argvs(text: &str) -> Vec<Vec<String>> {
-        scan_all(text).commands.iter().map(|c| c.words.iter().map(|w| w.text.clone()).collect()).collect()
+        scan_all(text)
+            .commands
+            .iter()
+            .map(|c| c.words.iter().map(|w| w.text.clone()).collect())
+            .collect()
     }
 
     #[test]
     fn splits_commands_and_removes_quotes() {
         assert_eq!(
             argvs("curl -s 'a b' \"c $X\" | jq .x && echo done; ls\n"),
-            vec![vec!["curl", "-s", "a b", "c $X"], vec!["jq", ".x"], vec!["echo", "done"], vec!["ls"]]
+            vec![
+                vec!["curl", "-s", "a b", "c $X"],
+                vec!["jq", ".x"],
+                vec!["echo", "done"],
+                vec!["ls"]
+            ]
         );
     }
 
@@ -1059,14 +1200,23 @@ mod tests {
     #[test]
     fn command_substitutions_are_commands_too() {
         let all = argvs("DB=$(curl -s \"$U\" | jq -r .x)\n");
-        assert!(all.contains(&vec!["curl".to_string(), "-s".to_string(), "$U".to_string()]));
+        assert!(all.contains(&vec![
+            "curl".to_string(),
+            "-s".to_string(),
+            "$U".to_string()
+        ]));
         assert!(all.iter().any(|c| c[0].starts_with("DB=$(")));
     }
 
     #[test]
     fn variable_references_know_their_quoting() {
-        let scan = scan_all("echo $A \"${B:-x}\" '$C' ${D:0:20} $1 <<EOF\n$E\nEOF\ncat <<'Q'\n$F\nQ\n");
-        let refs: Vec<_> = scan.var_refs.iter().map(|r| (r.name.as_str(), r.quote, r.optional)).collect();
+        let scan =
+            scan_all("echo $A \"${B:-x}\" '$C' ${D:0:20} $1 <<EOF\n$E\nEOF\ncat <<'Q'\n$F\nQ\n");
+        let refs: Vec<_> = scan
+            .var_refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.quote, r.optional))
+            .collect();
         assert_eq!(
             refs,
             vec![
@@ -1116,16 +1266,28 @@ mod tests {
     #[test]
     fn quote_context_at_offsets() {
         let text = "a \"x{{v}}\" '{{w}}' {{z}}";
-        assert_eq!(quote_context_at(text, text.find("{{v").unwrap()), QuoteContext::DoubleQuoted);
-        assert_eq!(quote_context_at(text, text.find("{{w").unwrap()), QuoteContext::SingleQuoted);
-        assert_eq!(quote_context_at(text, text.find("{{z").unwrap()), QuoteContext::Unquoted);
+        assert_eq!(
+            quote_context_at(text, text.find("{{v").unwrap()),
+            QuoteContext::DoubleQuoted
+        );
+        assert_eq!(
+            quote_context_at(text, text.find("{{w").unwrap()),
+            QuoteContext::SingleQuoted
+        );
+        assert_eq!(
+            quote_context_at(text, text.find("{{z").unwrap()),
+            QuoteContext::Unquoted
+        );
     }
 
     #[test]
     fn positional_arguments_inside_functions_are_the_functions() {
         let scan = scan_all("f() {\n  local a=$1\n}\nfunction g {\n echo ${2}\n}\necho $1\n");
         assert_eq!(scan.positional_refs.len(), 1);
-        assert_eq!(scan.positional_refs[0].start, "f() {\n  local a=$1\n}\nfunction g {\n echo ${2}\n}\necho ".len());
+        assert_eq!(
+            scan.positional_refs[0].start,
+            "f() {\n  local a=$1\n}\nfunction g {\n echo ${2}\n}\necho ".len()
+        );
     }
 
     #[test]
@@ -1134,6 +1296,146 @@ mod tests {
         assert!(all.contains(&vec!["rm".to_string(), "-rf".to_string(), "$1".to_string()]));
         assert!(all.contains(&vec!["go".to_string()]));
         assert!(!all.contains(&vec!["start".to_string()]));
-        assert!(!all.iter().any(|c| c == &vec!["a".to_string(), "b".to_string()]));
+        assert!(
+            !all.iter()
+                .any(|c| c == &vec!["a".to_string(), "b".to_string()])
+        );
+    }
+
+    /// Deterministic shell-ish texts mixing every construct the scanner tracks.
+    fn shell_samples() -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "echo ",
+            "a",
+            "\"",
+            "'",
+            "$(",
+            ")",
+            "`",
+            "${X:-1}",
+            "$HOME",
+            "$1",
+            "$'a\\'b'",
+            "$((1+2))",
+            "<<EOF\n",
+            "EOF\n",
+            "<<-'Q'\n",
+            "Q\n",
+            "\\\n",
+            "\\",
+            " | ",
+            " && ",
+            ";",
+            "&",
+            "\n",
+            "\r\n",
+            "# c\n",
+            "f() {\n",
+            "}\n",
+            "arr=(x y)",
+            "case $x in\n a) b ;;\nesac\n",
+            "SELECT 1",
+            "<(ls)",
+            "2>&1 ",
+            "> f ",
+            "{",
+            "}",
+            "function g ",
+            "=",
+            "é",
+            "\t",
+            " ",
+            "x#y ",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..4_000)
+            .map(|_| {
+                let count = next() % 25;
+                (0..count)
+                    .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn line_scan_sees_the_same_lines_as_a_full_scan() {
+        for text in shell_samples() {
+            let skip = |line: Span| {
+                text[line.to_range()].starts_with("SELECT")
+                    || text[line.to_range()].starts_with('a')
+            };
+            let mut asked_full = Vec::new();
+            let full = scan(&text, &mut |line| {
+                asked_full.push(line);
+                skip(line)
+            });
+            let mut asked_lines = Vec::new();
+            let lines = scan_lines(&text, &mut |line| {
+                asked_lines.push(line);
+                skip(line)
+            });
+            assert_eq!(asked_lines, asked_full, "{text:?}");
+            assert_eq!(lines.skipped_lines, full.skipped_lines, "{text:?}");
+            assert_eq!(lines.unterminated, full.unterminated, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn borrowed_words_are_the_unquoted_words() {
+        for raw in [
+            "plain",
+            "\"$URL\"",
+            "'.items[0]'",
+            "\"a\\\"b\"",
+            "'a'b",
+            "\"a\"'b'",
+            "\"",
+            "'",
+            "''",
+            "\"x",
+            "a\\ b",
+            "\"it's\"",
+            "'say \"hi\"'",
+        ] {
+            assert_eq!(unquote_borrowed(raw), unquote(raw), "{raw:?}");
+        }
+        for text in shell_samples() {
+            let borrowed = scan_all_borrowed(&text);
+            for word in &borrowed.words {
+                assert_eq!(word.text, unquote(&text[word.span.to_range()]), "{text:?}");
+            }
+            let owned = borrowed.clone().into_owned();
+            assert_eq!(owned.commands.len(), borrowed.commands.len());
+            for (command, owned_command) in borrowed.commands.iter().zip(&owned.commands) {
+                let words: Vec<&str> = borrowed
+                    .words(command)
+                    .iter()
+                    .map(|word| word.text.as_ref())
+                    .collect();
+                let owned_words: Vec<&str> = owned_command
+                    .words
+                    .iter()
+                    .map(|word| word.text.as_str())
+                    .collect();
+                assert_eq!(words, owned_words, "{text:?}");
+                let argv: Vec<&str> = borrowed
+                    .argv(command)
+                    .iter()
+                    .map(|word| word.text.as_ref())
+                    .collect();
+                let owned_argv: Vec<&str> = owned_command
+                    .argv()
+                    .map(|word| word.text.as_str())
+                    .collect();
+                assert_eq!(argv, owned_argv, "{text:?}");
+            }
+        }
     }
 }

@@ -25,7 +25,11 @@ impl SourceFile {
         let mut line_starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        SourceFile { name: name.into(), text, line_starts }
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -63,8 +67,16 @@ impl SourceFile {
 
     /// Byte range of 1-based `line`, without its line terminator.
     pub fn line_span(&self, line: usize) -> Span {
-        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(self.text.len());
-        let mut end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let mut end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         let bytes = self.text.as_bytes();
         while end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
             end -= 1;
@@ -88,7 +100,10 @@ mod tests {
         assert_eq!(file.location(3), Location { line: 2, column: 1 });
         let x = file.text().find('x').unwrap();
         assert_eq!(file.location(x), Location { line: 2, column: 4 });
-        assert_eq!(file.location(file.text().len()), Location { line: 4, column: 5 });
+        assert_eq!(
+            file.location(file.text().len()),
+            Location { line: 4, column: 5 }
+        );
         assert_eq!(file.slice(file.line_span(2)), "éé x");
         assert_eq!(file.line_count(), 4);
     }

@@ -13,11 +13,17 @@ pub struct Span {
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
         debug_assert!(start <= end, "span start {start} after end {end}");
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
 
     pub fn empty_at(offset: usize) -> Self {
-        Span { start: offset, end: offset }
+        Span {
+            start: offset,
+            end: offset,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -29,7 +35,10 @@ impl Span {
     }
 
     pub fn shifted(self, by: usize) -> Self {
-        Span { start: self.start + by, end: self.end + by }
+        Span {
+            start: self.start + by,
+            end: self.end + by,
+        }
     }
 
     pub fn to_range(self) -> std::ops::Range<usize> {

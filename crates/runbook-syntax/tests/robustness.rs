@@ -100,3 +100,19 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// Inputs the fuzzer found (`fuzz/`), kept so they stay fixed.
+#[test]
+fn fuzzer_regressions() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("regressions dir") {
+        let path = entry.expect("entry").path();
+        let document = parse_bytes("regression.md", &std::fs::read(&path).expect("readable"));
+        for diagnostic in &document.diagnostics {
+            assert!(diagnostic.span.end <= document.source.text().len(), "{}: {diagnostic:?}", path.display());
+        }
+        count += 1;
+    }
+    assert!(count > 0);
+}

@@ -16,6 +16,12 @@ use crate::state_dir::sync_dir;
 /// Each append takes an exclusive lock on the file, finds the last sequence number (re-reading
 /// the file's tail only if someone else wrote since our last append), and writes every new line
 /// in one `write` on an `O_APPEND` descriptor. Lines are never rewritten.
+///
+/// Durability: [`append`](Self::append) and [`append_batch`](Self::append_batch) return once
+/// their lines are on disk (`fdatasync`), except for lines that need no sync (`step.output`).
+/// [`append_batch_deferred`](Self::append_batch_deferred) only writes: the lines survive a crash
+/// of this process at once, a crash of the machine once the next synced append, [`sync`]
+/// (Self::sync) or drop has synced the file.
 #[derive(Debug)]
 pub struct TimelineWriter {
     path: PathBuf,
@@ -24,6 +30,17 @@ pub struct TimelineWriter {
     last_seq: u64,
     /// File length right after our last successful append; `None` forces a tail scan.
     known_len: Option<u64>,
+    /// Lines were written since the last `fdatasync`.
+    unsynced: bool,
+}
+
+/// Whether an append waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyncMode {
+    /// Sync when any of the events needs it.
+    AsNeeded,
+    /// Leave syncing to a later append, [`TimelineWriter::sync`] or drop.
+    Deferred,
 }
 
 /// Lines are scanned from the end in windows of this size, doubled until a line with a
@@ -51,6 +68,7 @@ impl TimelineWriter {
             actor: actor.into(),
             last_seq: 0,
             known_len: None,
+            unsynced: false,
         })
     }
 
@@ -74,6 +92,38 @@ impl TimelineWriter {
         &mut self,
         drafts: impl IntoIterator<Item = EventDraft>,
     ) -> Result<Vec<Event>, TimelineError> {
+        self.append_with(drafts, SyncMode::AsNeeded)
+    }
+
+    /// Appends several events in one write without waiting for the disk. For events that a
+    /// synced append follows within moments (`step.finished` of an unattended run, synced with
+    /// the next `step.started`), so each step costs one `fdatasync` instead of two.
+    pub fn append_batch_deferred(
+        &mut self,
+        drafts: impl IntoIterator<Item = EventDraft>,
+    ) -> Result<Vec<Event>, TimelineError> {
+        self.append_with(drafts, SyncMode::Deferred)
+    }
+
+    /// Makes every line written so far durable; does nothing when all of them already are.
+    pub fn sync(&mut self) -> Result<(), TimelineError> {
+        if self.unsynced {
+            self.file
+                .sync_data()
+                .map_err(|source| TimelineError::NotDurable {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            self.unsynced = false;
+        }
+        Ok(())
+    }
+
+    fn append_with(
+        &mut self,
+        drafts: impl IntoIterator<Item = EventDraft>,
+        mode: SyncMode,
+    ) -> Result<Vec<Event>, TimelineError> {
         let drafts: Vec<EventDraft> = drafts.into_iter().collect();
         if drafts.is_empty() {
             return Ok(Vec::new());
@@ -81,7 +131,7 @@ impl TimelineWriter {
         self.file
             .lock()
             .map_err(|e| TimelineError::io("lock timeline", &self.path, e))?;
-        let appended = self.append_locked(drafts);
+        let appended = self.append_locked(drafts, mode);
         let unlocked = self
             .file
             .unlock()
@@ -91,7 +141,11 @@ impl TimelineWriter {
         Ok(events)
     }
 
-    fn append_locked(&mut self, drafts: Vec<EventDraft>) -> Result<Vec<Event>, TimelineError> {
+    fn append_locked(
+        &mut self,
+        drafts: Vec<EventDraft>,
+        mode: SyncMode,
+    ) -> Result<Vec<Event>, TimelineError> {
         let len = self
             .file
             .metadata()
@@ -106,7 +160,8 @@ impl TimelineWriter {
         }
 
         let recorded_at = to_millis(Timestamp::now());
-        let needs_sync = drafts.iter().any(|draft| draft.kind.needs_sync());
+        let needs_sync =
+            mode == SyncMode::AsNeeded && drafts.iter().any(|draft| draft.kind.needs_sync());
         let mut buffer = Vec::new();
         if needs_newline {
             // A crash left a torn line; start ours on a fresh line so it stays readable.
@@ -143,17 +198,21 @@ impl TimelineWriter {
             return Err(TimelineError::io("append to timeline", &self.path, error));
         }
         self.known_len = None;
+        self.unsynced = true;
         if needs_sync {
-            self.file
-                .sync_data()
-                .map_err(|source| TimelineError::NotDurable {
-                    path: self.path.clone(),
-                    source,
-                })?;
+            self.sync()?;
         }
         self.last_seq += events.len() as u64;
         self.known_len = Some(len + buffer.len() as u64);
         Ok(events)
+    }
+}
+
+/// Lines appended with a deferred sync must not stay in the page cache only because the run
+/// ended (or failed) before the next synced append. Best effort: there is no one left to tell.
+impl Drop for TimelineWriter {
+    fn drop(&mut self) {
+        let _ = self.sync();
     }
 }
 
@@ -206,5 +265,62 @@ fn scan_tail(file: &File, len: u64) -> std::io::Result<TailInfo> {
             });
         }
         window = (window * 2).min(len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Note, StepOutput};
+
+    fn note(text: &str) -> EventDraft {
+        EventDraft::new(Note {
+            text: text.to_owned(),
+        })
+    }
+
+    #[test]
+    fn deferred_lines_are_written_at_once_and_numbered_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("timeline.jsonl");
+        let mut writer = TimelineWriter::open(&path, "automation").expect("open");
+        writer.append(note("synced")).expect("append");
+        assert!(!writer.unsynced, "a synced append leaves nothing to sync");
+        let deferred = writer
+            .append_batch_deferred([
+                EventDraft::new(StepOutput {
+                    tail: String::new(),
+                    log: "steps/001-a.log".to_owned(),
+                    bytes: 0,
+                    redactions: 0,
+                })
+                .step("a"),
+                note("deferred"),
+            ])
+            .expect("deferred");
+        assert_eq!(deferred.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+        assert!(writer.unsynced);
+        // Written, not held in memory: another reader sees the lines before any sync.
+        let (read, warnings) = crate::read_timeline(&path).expect("read");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(read.len(), 3);
+        // The next synced append syncs them along with its own line.
+        assert_eq!(writer.append(note("next")).expect("append").seq, 4);
+        assert!(!writer.unsynced);
+        writer.append_batch_deferred([note("last")]).expect("deferred");
+        writer.sync().expect("sync");
+        assert!(!writer.unsynced);
+    }
+
+    #[test]
+    fn a_deferred_write_that_fails_is_reported_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("timeline.jsonl");
+        std::os::unix::fs::symlink("/dev/full", &path).expect("symlink");
+        let mut writer = TimelineWriter::open(&path, "automation").expect("open /dev/full");
+        let error = writer
+            .append_batch_deferred([note("lost?")])
+            .expect_err("disk is full");
+        assert!(error.to_string().contains("No space left on device"), "{error}");
     }
 }
