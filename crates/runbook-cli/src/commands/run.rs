@@ -240,6 +240,18 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
         if step.kind == StepKind::Context {
             println!("  {}", dim.apply_to("(shown, never run)"));
         }
+        for segment in step.context.iter().filter(|_| step.kind.runs_code()) {
+            let lines = segment.text.lines().count();
+            let line = runbook.document.source.line_of(segment.span.start);
+            println!(
+                "  {}",
+                dim.apply_to(format!(
+                    "(line {line}: {lines} line{} of {} kept as context, not run)",
+                    if lines == 1 { "" } else { "s" },
+                    segment.language
+                ))
+            );
+        }
         let mut notes = Vec::new();
         if step.attributes.skip || step.attributes.exclude_from_run_all {
             notes.push("skipped (skip / excludeFromRunAll)".to_string());
