@@ -27,14 +27,26 @@ pub const BENCHMARKS: [&str; 4] = ["parse", "steps", "output", "check"];
 pub fn run(options: &BenchOptions) -> Result<(), String> {
     let selected: Vec<&str> = BENCHMARKS
         .into_iter()
-        .filter(|name| options.filter.as_deref().is_none_or(|filter| name.contains(filter)))
+        .filter(|name| {
+            options
+                .filter
+                .as_deref()
+                .is_none_or(|filter| name.contains(filter))
+        })
         .collect();
     if selected.is_empty() {
-        return Err(format!("no benchmark matches the filter; there are: {}", BENCHMARKS.join(", ")));
+        return Err(format!(
+            "no benchmark matches the filter; there are: {}",
+            BENCHMARKS.join(", ")
+        ));
     }
     let mut rows: Vec<SummaryRow> = Vec::new();
     let needs_binary = selected.iter().any(|name| *name != "parse");
-    let context = if needs_binary { Some(context(options)?) } else { None };
+    let context = if needs_binary {
+        Some(context(options)?)
+    } else {
+        None
+    };
     for name in selected {
         let result = match (name, &context) {
             ("parse", _) => crate::bench_parse::run(options.binary.as_deref()),
@@ -48,7 +60,10 @@ pub fn run(options: &BenchOptions) -> Result<(), String> {
             // One broken benchmark should not hide the others' numbers.
             Err(message) => {
                 eprintln!("xtask: benchmark `{name}` failed: {message}");
-                rows.push(SummaryRow { ours: "FAILED".into(), ..SummaryRow::new(name) });
+                rows.push(SummaryRow {
+                    ours: "FAILED".into(),
+                    ..SummaryRow::new(name)
+                });
             }
         }
     }
@@ -58,7 +73,8 @@ pub fn run(options: &BenchOptions) -> Result<(), String> {
 
 fn context(options: &BenchOptions) -> Result<BenchContext, String> {
     let binary = match &options.binary {
-        Some(binary) => std::path::absolute(binary).map_err(|e| format!("bad --binary {}: {e}", binary.display()))?,
+        Some(binary) => std::path::absolute(binary)
+            .map_err(|e| format!("bad --binary {}: {e}", binary.display()))?,
         None => {
             cargo(&["build", "--release", "-q", "-p", "runbook-cli"])?;
             workspace_root().join("target/release/runbook")
@@ -68,20 +84,36 @@ fn context(options: &BenchOptions) -> Result<BenchContext, String> {
         return Err(format!("no runbook binary at {}", binary.display()));
     }
     let data_dir = workspace_root().join("target/bench-data");
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let disk_state_dir = workspace_root().join("target/bench-state");
-    Ok(BenchContext { binary, data_dir, disk_state_dir, rounds: options.rounds })
+    Ok(BenchContext {
+        binary,
+        data_dir,
+        disk_state_dir,
+        rounds: options.rounds,
+    })
 }
 
 pub fn cargo(args: &[&str]) -> Result<(), String> {
-    let status = Command::new(env!("CARGO")).args(args).current_dir(workspace_root()).status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("cargo {} failed", args.join(" "))) }
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed", args.join(" ")))
+    }
 }
 
 /// Removes a directory tree if it exists.
 pub fn remove_dir(path: &std::path::Path) -> Result<(), String> {
     match std::fs::remove_dir_all(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(format!("cannot remove {}: {error}", path.display())),
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {error}", path.display()))
+        }
         _ => Ok(()),
     }
 }

@@ -29,21 +29,39 @@ const SPARSE: &str = r#"yes "INFO request handled in 12ms status=200 path=/api/v
 const DENSE: &str = r#"yes "INFO auth=$API_TOKEN request handled in 12ms status=200 path=/items" | head -c "$BENCH_BYTES""#;
 
 const CASES: [OutputCase; 3] = [
-    OutputCase { name: "sparse", bytes: 256 * MIB, pipeline: SPARSE, redacts: false },
-    OutputCase { name: "sparse", bytes: 1024 * MIB, pipeline: SPARSE, redacts: false },
-    OutputCase { name: "dense", bytes: 256 * MIB, pipeline: DENSE, redacts: true },
+    OutputCase {
+        name: "sparse",
+        bytes: 256 * MIB,
+        pipeline: SPARSE,
+        redacts: false,
+    },
+    OutputCase {
+        name: "sparse",
+        bytes: 1024 * MIB,
+        pipeline: SPARSE,
+        redacts: false,
+    },
+    OutputCase {
+        name: "dense",
+        bytes: 256 * MIB,
+        pipeline: DENSE,
+        redacts: true,
+    },
 ];
 
 pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
     let rounds = context.rounds.min(MAX_ROUNDS);
-    println!("== output: one step printing N bytes through redaction + step log vs `| cat > file` ({rounds} rounds)");
+    println!(
+        "== output: one step printing N bytes through redaction + step log vs `| cat > file` ({rounds} rounds)"
+    );
     let state_dir = context.disk_state_dir.join("output");
     let baseline_file = context.disk_state_dir.join("output-baseline.out");
     std::fs::create_dir_all(&context.disk_state_dir).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for case in &CASES {
         let runbook = context.data_dir.join(format!("output-{}.md", case.name));
-        std::fs::write(&runbook, output_runbook(case.pipeline)).map_err(|e| format!("cannot write {}: {e}", runbook.display()))?;
+        std::fs::write(&runbook, output_runbook(case.pipeline))
+            .map_err(|e| format!("cannot write {}: {e}", runbook.display()))?;
         let mut ours_seconds = Vec::new();
         let mut base_seconds = Vec::new();
         let mut ratios = Vec::new();
@@ -104,10 +122,16 @@ fn mib_per_second(bytes: u64, seconds: f64) -> f64 {
 /// One step running `pipeline`, with `API_TOKEN` declared secret. `yes` never ends by itself as
 /// far as the step graph knows, so the step has a timeout to run unattended.
 fn output_runbook(pipeline: &str) -> String {
-    format!("+++\ntitle = \"Output benchmark\"\n[vars.API_TOKEN]\nsecret = true\n+++\n\n# Output\n\n```bash {{timeout=1h}}\n{pipeline}\n```\n")
+    format!(
+        "+++\ntitle = \"Output benchmark\"\n[vars.API_TOKEN]\nsecret = true\n+++\n\n# Output\n\n```bash {{timeout=1h}}\n{pipeline}\n```\n"
+    )
 }
 
-fn cat_baseline(context: &BenchContext, case: &OutputCase, file: &Path) -> Result<Measurement, String> {
+fn cat_baseline(
+    context: &BenchContext,
+    case: &OutputCase,
+    file: &Path,
+) -> Result<Measurement, String> {
     let script = format!("{} | cat > \"$BENCH_OUT\"", case.pipeline);
     let measured = MeasuredCommand::new("bash")
         .arg("-c")
@@ -120,12 +144,20 @@ fn cat_baseline(context: &BenchContext, case: &OutputCase, file: &Path) -> Resul
     let written = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     let _ = std::fs::remove_file(file);
     if measured.exit_code != 0 || written != case.bytes {
-        return Err(format!("the cat baseline failed (exit code {}, {written} bytes written)", measured.exit_code));
+        return Err(format!(
+            "the cat baseline failed (exit code {}, {written} bytes written)",
+            measured.exit_code
+        ));
     }
     Ok(measured)
 }
 
-fn runbook_run(context: &BenchContext, case: &OutputCase, runbook: &Path, state_dir: &Path) -> Result<Measurement, String> {
+fn runbook_run(
+    context: &BenchContext,
+    case: &OutputCase,
+    runbook: &Path,
+    state_dir: &Path,
+) -> Result<Measurement, String> {
     remove_dir(state_dir)?;
     let measured = MeasuredCommand::new(&context.binary)
         .arg("run")
@@ -146,8 +178,18 @@ fn runbook_run(context: &BenchContext, case: &OutputCase, runbook: &Path, state_
     // The log holds the redacted stream: as long as the input without redactions, longer with.
     // Dense lines are about 80 bytes; allow for the line length changing.
     let expected_redactions = if case.redacts { case.bytes / 128 } else { 0 };
-    if (!case.redacts && (bytes != case.bytes || redactions != 0)) || (case.redacts && redactions < expected_redactions) {
-        return Err(format!("the step log holds {bytes} bytes with {redactions} redactions; expected {} bytes, {}", case.bytes, if case.redacts { "a redaction per line" } else { "none" }));
+    if (!case.redacts && (bytes != case.bytes || redactions != 0))
+        || (case.redacts && redactions < expected_redactions)
+    {
+        return Err(format!(
+            "the step log holds {bytes} bytes with {redactions} redactions; expected {} bytes, {}",
+            case.bytes,
+            if case.redacts {
+                "a redaction per line"
+            } else {
+                "none"
+            }
+        ));
     }
     Ok(measured)
 }
@@ -161,10 +203,13 @@ fn step_output_totals(state_dir: &Path) -> Result<(u64, u64), String> {
         .map(|entry| entry.path())
         .next()
         .ok_or_else(|| format!("no run in {}", runs.display()))?;
-    let timeline = std::fs::read_to_string(run.join("timeline.jsonl")).map_err(|e| format!("cannot read the timeline: {e}"))?;
+    let timeline = std::fs::read_to_string(run.join("timeline.jsonl"))
+        .map_err(|e| format!("cannot read the timeline: {e}"))?;
     let mut totals = (0, 0);
     for line in timeline.lines() {
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if event["kind"] == "step.output" {
             totals.0 += event["data"]["bytes"].as_u64().unwrap_or(0);
             totals.1 += event["data"]["redactions"].as_u64().unwrap_or(0);

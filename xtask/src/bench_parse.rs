@@ -8,8 +8,18 @@ use crate::workspace_root;
 use std::path::Path;
 
 pub fn run(binary: Option<&Path>) -> Result<Vec<SummaryRow>, String> {
-    println!("== parse: 5 MB runbook, 10,000 code blocks (parse + graph vs bare pulldown-cmark walk)");
-    cargo(&["bench", "-p", "runbook-graph", "--bench", "parse", "--", "--noplot"])?;
+    println!(
+        "== parse: 5 MB runbook, 10,000 code blocks (parse + graph vs bare pulldown-cmark walk)"
+    );
+    cargo(&[
+        "bench",
+        "-p",
+        "runbook-graph",
+        "--bench",
+        "parse",
+        "--",
+        "--noplot",
+    ])?;
     let group = "parse-5mb-10k-blocks";
     let walk = criterion_mean_ns(group, "pulldown-walk")?;
     let ours = criterion_mean_ns(group, "parse-and-graph")?;
@@ -29,9 +39,16 @@ pub fn run(binary: Option<&Path>) -> Result<Vec<SummaryRow>, String> {
     let file = dir.join("generated-5mb.md");
     let text = runbook_graph::generate_runbook(5 * 1024 * 1024, 10_000);
     std::fs::write(&file, &text).map_err(|e| e.to_string())?;
-    let measured = MeasuredCommand::new(&binary).arg("list").arg(&file).arg("--json").run()?;
+    let measured = MeasuredCommand::new(&binary)
+        .arg("list")
+        .arg(&file)
+        .arg("--json")
+        .run()?;
     if measured.exit_code != 0 {
-        return Err(format!("`runbook list` failed with exit code {}", measured.exit_code));
+        return Err(format!(
+            "`runbook list` failed with exit code {}",
+            measured.exit_code
+        ));
     }
     println!(
         "peak memory of `runbook list --json` on it: {:.1} MiB ({:.1}x the file size)",
@@ -50,8 +67,16 @@ pub fn run(binary: Option<&Path>) -> Result<Vec<SummaryRow>, String> {
 
 /// Mean time in nanoseconds of a criterion benchmark, from its saved estimates.
 fn criterion_mean_ns(group: &str, id: &str) -> Result<f64, String> {
-    let path = workspace_root().join("target/criterion").join(group).join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("bad estimates in {}: {e}", path.display()))?;
-    json["mean"]["point_estimate"].as_f64().ok_or_else(|| format!("no mean in {}", path.display()))
+    let path = workspace_root()
+        .join("target/criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("bad estimates in {}: {e}", path.display()))?;
+    json["mean"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| format!("no mean in {}", path.display()))
 }

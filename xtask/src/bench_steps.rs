@@ -5,6 +5,9 @@
 //! events, the step log and the durable (fsynced) timeline. The timeline's fsync dominates on a
 //! disk, so the run state is measured both on disk (`target/bench-state`) and on a memory file
 //! system (`/dev/shm`), in alternating rounds with the baseline.
+//!
+//! A third series runs runbook's bash wrapper alone (state sourced, script sourced, state dumped;
+//! no engine, no timeline): the floor for any engine that starts one bash per step.
 
 use crate::bench::{BenchContext, remove_dir};
 use crate::child_measurement::{MeasuredCommand, Measurement, median};
@@ -24,17 +27,30 @@ struct StateLocation {
 }
 
 pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
-    println!("== steps: {STEPS} trivial steps via `runbook run --yes` vs {STEPS} x `bash -c true` ({} rounds)", context.rounds);
+    println!(
+        "== steps: {STEPS} trivial steps via `runbook run --yes` vs {STEPS} x `bash -c true` ({} rounds)",
+        context.rounds
+    );
     let runbook = context.data_dir.join("steps-1000.md");
-    std::fs::write(&runbook, trivial_steps_runbook(STEPS)).map_err(|e| format!("cannot write {}: {e}", runbook.display()))?;
-    let mut locations = vec![StateLocation { label: "disk", dir: context.disk_state_dir.join("steps") }];
+    std::fs::write(&runbook, trivial_steps_runbook(STEPS))
+        .map_err(|e| format!("cannot write {}: {e}", runbook.display()))?;
+    let mut locations = vec![StateLocation {
+        label: "disk",
+        dir: context.disk_state_dir.join("steps"),
+    }];
     if Path::new("/dev/shm").is_dir() {
-        locations.push(StateLocation { label: "tmpfs", dir: PathBuf::from(format!("/dev/shm/runbook-bench-{}", std::process::id())) });
+        locations.push(StateLocation {
+            label: "tmpfs",
+            dir: PathBuf::from(format!("/dev/shm/runbook-bench-{}", std::process::id())),
+        });
     }
 
+    let wrapper = WrapperFloor::prepare(&context.data_dir)?;
+    let mut wrapper_rounds: Vec<f64> = Vec::new();
     let mut baseline_rounds: Vec<f64> = Vec::new();
     // Per location: (per-step seconds per round, ratio per round, peak KiB per round).
-    let mut ours_rounds: Vec<(Vec<f64>, Vec<f64>, Vec<u64>)> = locations.iter().map(|_| Default::default()).collect();
+    let mut ours_rounds: Vec<(Vec<f64>, Vec<f64>, Vec<u64>)> =
+        locations.iter().map(|_| Default::default()).collect();
     for round in 0..context.rounds {
         // Alternate the order so drift in machine load hits both sides alike.
         let baseline_first = round % 2 == 0;
@@ -51,13 +67,27 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
         }
         let baseline = baseline.unwrap_or_default().as_secs_f64() / STEPS as f64;
         baseline_rounds.push(baseline);
-        let mut line = format!("  round {}: bash -c true {:.0} µs/step", round + 1, baseline * 1e6);
+        let mut line = format!(
+            "  round {}: bash -c true {:.0} µs/step",
+            round + 1,
+            baseline * 1e6
+        );
+        if let Some(wrapper) = &wrapper {
+            let per_step = wrapper.run(STEPS)?.as_secs_f64() / STEPS as f64;
+            wrapper_rounds.push(per_step / baseline);
+            line.push_str(&format!(" · wrapper alone {:.0} µs/step", per_step * 1e6));
+        }
         for ((location, measured), rounds) in locations.iter().zip(&ours).zip(&mut ours_rounds) {
             let per_step = measured.elapsed.as_secs_f64() / STEPS as f64;
             rounds.0.push(per_step);
             rounds.1.push(per_step / baseline);
             rounds.2.push(measured.peak_kib);
-            line.push_str(&format!(" · runbook ({}) {:.0} µs/step {:.2}x", location.label, per_step * 1e6, per_step / baseline));
+            line.push_str(&format!(
+                " · runbook ({}) {:.0} µs/step {:.2}x",
+                location.label,
+                per_step * 1e6,
+                per_step / baseline
+            ));
         }
         println!("{line}");
     }
@@ -67,6 +97,18 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
 
     let baseline = median(&baseline_rounds);
     let mut rows = Vec::new();
+    if !wrapper_rounds.is_empty() {
+        let ratio = median(&wrapper_rounds);
+        println!(
+            "bash + runbook's wrapper alone (no engine): {ratio:.2}x bash -c true, the floor with one bash per step"
+        );
+        rows.push(SummaryRow {
+            ours: format!("{:.0} µs/step", ratio * baseline * 1e6),
+            baseline: format!("{:.0} µs/step", baseline * 1e6),
+            ratio: Some(ratio),
+            ..SummaryRow::new("steps: bash wrapper alone (floor)")
+        });
+    }
     for (location, (per_step, ratios, peaks)) in locations.iter().zip(ours_rounds) {
         let ours = median(&per_step);
         let ratio = median(&ratios);
@@ -94,7 +136,8 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
 /// A runbook of `steps` trivial steps. The first exports a variable, so every later step sources
 /// a non-empty carried state, as in a real runbook.
 pub fn trivial_steps_runbook(steps: usize) -> String {
-    let mut text = String::from("# Steps benchmark\n\n## Step 1\n\n```bash\nexport BENCH_CARRIED=1\n```\n\n");
+    let mut text =
+        String::from("# Steps benchmark\n\n## Step 1\n\n```bash\nexport BENCH_CARRIED=1\n```\n\n");
     for index in 2..=steps {
         text.push_str(&format!("## Step {index}\n\n```bash\ntrue\n```\n\n"));
     }
@@ -118,7 +161,83 @@ fn bash_spawns(count: usize) -> Result<Duration, String> {
     Ok(started.elapsed())
 }
 
-fn runbook_run(context: &BenchContext, runbook: &Path, state_dir: &Path) -> Result<Measurement, String> {
+/// runbook's bash wrapper run the way the engine runs it, without the engine: taken from the
+/// exec crate's source, so it stays the real one. `None` (and a note) if it cannot be found.
+struct WrapperFloor {
+    wrapper: String,
+    scripts_dir: PathBuf,
+    state_file: PathBuf,
+    dump_file: PathBuf,
+    step_cwd: PathBuf,
+}
+
+impl WrapperFloor {
+    fn prepare(data_dir: &Path) -> Result<Option<Self>, String> {
+        let source_path =
+            crate::workspace_root().join("crates/runbook-exec/src/process_bash_wrapper.rs");
+        let source = std::fs::read_to_string(&source_path)
+            .map_err(|e| format!("cannot read {}: {e}", source_path.display()))?;
+        let between = |start: &str, end: &str| {
+            source
+                .split_once(start)
+                .and_then(|(_, rest)| rest.split_once(end))
+                .map(|(text, _)| text.to_owned())
+        };
+        let (Some(wrapper), Some(prefix)) = (
+            between("WRAPPER: &str = r##\"", "\"##;"),
+            between("FIRST_LINE_PREFIX: &str = r#\"", "\"#;"),
+        ) else {
+            println!(
+                "  (the wrapper-alone series is skipped: WRAPPER or FIRST_LINE_PREFIX not found in {})",
+                source_path.display()
+            );
+            return Ok(None);
+        };
+        let dir = data_dir.join("wrapper-floor");
+        let scripts_dir = dir.join("scripts");
+        std::fs::create_dir_all(&scripts_dir)
+            .map_err(|e| format!("cannot create {}: {e}", scripts_dir.display()))?;
+        std::fs::write(scripts_dir.join("step"), format!("{prefix}true\n"))
+            .map_err(|e| e.to_string())?;
+        let state_file = dir.join("state");
+        std::fs::write(&state_file, "export BENCH_CARRIED=1\n").map_err(|e| e.to_string())?;
+        Ok(Some(WrapperFloor {
+            wrapper,
+            scripts_dir,
+            state_file,
+            dump_file: dir.join("dump"),
+            step_cwd: data_dir.to_path_buf(),
+        }))
+    }
+
+    fn run(&self, count: usize) -> Result<Duration, String> {
+        let started = Instant::now();
+        for sequence in 1..=count {
+            let status = Command::new("bash")
+                .args(["--noprofile", "--norc", "-c", &self.wrapper, "step"])
+                .current_dir(&self.scripts_dir)
+                .env("__runbook_state_in", &self.state_file)
+                .env("__runbook_dump_out", &self.dump_file)
+                .env("__runbook_seq", sequence.to_string())
+                .env("__runbook_step_cwd", &self.step_cwd)
+                .env("__runbook_argc", "0")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| format!("cannot run bash: {e}"))?;
+            if !status.success() {
+                return Err(format!("the wrapper alone failed: {status}"));
+            }
+        }
+        Ok(started.elapsed())
+    }
+}
+
+fn runbook_run(
+    context: &BenchContext,
+    runbook: &Path,
+    state_dir: &Path,
+) -> Result<Measurement, String> {
     remove_dir(state_dir)?;
     let measured = MeasuredCommand::new(&context.binary)
         .arg("run")

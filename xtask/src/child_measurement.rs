@@ -38,7 +38,12 @@ pub struct MeasuredCommand {
 
 impl MeasuredCommand {
     pub fn new(program: impl Into<PathBuf>) -> Self {
-        MeasuredCommand { program: program.into(), args: Vec::new(), cwd: None, env: Vec::new() }
+        MeasuredCommand {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+        }
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
@@ -58,33 +63,52 @@ impl MeasuredCommand {
 
     pub fn describe(&self) -> String {
         let mut words = vec![self.program.display().to_string()];
-        words.extend(self.args.iter().map(|arg| arg.to_string_lossy().into_owned()));
+        words.extend(
+            self.args
+                .iter()
+                .map(|arg| arg.to_string_lossy().into_owned()),
+        );
         words.join(" ")
     }
 
     /// Runs the command in a fresh `xtask measure-child` process.
     pub fn run(&self) -> Result<Measurement, String> {
-        let xtask = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+        let xtask =
+            std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
         let mut command = Command::new(xtask);
-        command.arg("measure-child").arg(&self.program).arg("--").args(&self.args);
+        command
+            .arg("measure-child")
+            .arg(&self.program)
+            .arg("--")
+            .args(&self.args);
         if let Some(cwd) = &self.cwd {
             command.current_dir(cwd);
         }
         command.envs(self.env.iter().map(|(name, value)| (name, value)));
-        let output = command.stderr(Stdio::inherit()).output().map_err(|e| format!("cannot run xtask measure-child: {e}"))?;
+        let output = command
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run xtask measure-child: {e}"))?;
         if !output.status.success() {
             return Err(format!("measuring `{}` failed", self.describe()));
         }
         let text = String::from_utf8_lossy(&output.stdout);
         let fields: Vec<&str> = text.split_whitespace().collect();
-        let parse = |index: usize| fields.get(index).and_then(|field| field.parse::<i64>().ok());
+        let parse = |index: usize| {
+            fields
+                .get(index)
+                .and_then(|field| field.parse::<i64>().ok())
+        };
         match (parse(0), parse(1), parse(2)) {
             (Some(nanos), Some(peak), Some(code)) => Ok(Measurement {
                 elapsed: Duration::from_nanos(nanos.max(0) as u64),
                 peak_kib: peak.max(0) as u64,
                 exit_code: code as i32,
             }),
-            _ => Err(format!("unexpected measure-child output for `{}`: {text:?}", self.describe())),
+            _ => Err(format!(
+                "unexpected measure-child output for `{}`: {text:?}",
+                self.describe()
+            )),
         }
     }
 }
@@ -110,9 +134,13 @@ pub fn measure_child_main(program: &Path, args: &[String]) -> Result<(), String>
     if let Some(mut pipe) = child.stderr.take() {
         let _ = pipe.read_to_end(&mut stderr);
     }
-    let status = child.wait().map_err(|e| format!("cannot wait for {}: {e}", program.display()))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for {}: {e}", program.display()))?;
     let elapsed = started.elapsed();
-    let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).map_err(|e| format!("getrusage: {e}"))?.max_rss();
+    let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN)
+        .map_err(|e| format!("getrusage: {e}"))?
+        .max_rss();
     let exit_code = status.code().unwrap_or(-1);
     if !status.success() {
         let text = String::from_utf8_lossy(&stderr);

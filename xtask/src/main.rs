@@ -53,8 +53,18 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Bench { filter, binary, rounds } => bench::run(&bench::BenchOptions { filter, binary, rounds: rounds.max(1) }),
-        Task::MeasureChild { program, args } => child_measurement::measure_child_main(&program, &args),
+        Task::Bench {
+            filter,
+            binary,
+            rounds,
+        } => bench::run(&bench::BenchOptions {
+            filter,
+            binary,
+            rounds: rounds.max(1),
+        }),
+        Task::MeasureChild { program, args } => {
+            child_measurement::measure_child_main(&program, &args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,5 +77,8 @@ fn main() -> ExitCode {
 
 /// The workspace root, from xtask's own manifest directory.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }

@@ -19,15 +19,24 @@ pub struct SummaryRow {
 
 impl SummaryRow {
     pub fn new(name: impl Into<String>) -> Self {
-        SummaryRow { name: name.into(), ..SummaryRow::default() }
+        SummaryRow {
+            name: name.into(),
+            ..SummaryRow::default()
+        }
     }
 
     /// Whether every target the row has is met; `None` when it has none.
     fn verdict(&self) -> Option<bool> {
         let checks = [
-            self.ratio.zip(self.ratio_target).map(|(ratio, target)| ratio <= target),
-            self.seconds.zip(self.seconds_target).map(|(seconds, target)| seconds < target),
-            self.peak_mib.zip(self.peak_target_mib).map(|(peak, target)| peak < target),
+            self.ratio
+                .zip(self.ratio_target)
+                .map(|(ratio, target)| ratio <= target),
+            self.seconds
+                .zip(self.seconds_target)
+                .map(|(seconds, target)| seconds < target),
+            self.peak_mib
+                .zip(self.peak_target_mib)
+                .map(|(peak, target)| peak < target),
         ];
         let known: Vec<bool> = checks.into_iter().flatten().collect();
         (!known.is_empty()).then(|| known.iter().all(|met| *met))
@@ -38,23 +47,50 @@ pub fn print(rows: &[SummaryRow]) {
     if rows.is_empty() {
         return;
     }
-    let header = ["benchmark", "ours", "baseline", "ratio", "target", "peak RSS", "target", ""];
+    let header = [
+        "benchmark",
+        "ours",
+        "baseline",
+        "ratio",
+        "target",
+        "peak RSS",
+        "target",
+        "",
+    ];
     let mut table: Vec<[String; 8]> = vec![header.map(str::to_string)];
     for row in rows {
-        let ratio = row.ratio.map(|ratio| format!("{ratio:.2}x")).unwrap_or_else(|| "-".into());
+        let ratio = row
+            .ratio
+            .map(|ratio| format!("{ratio:.2}x"))
+            .unwrap_or_else(|| "-".into());
         let target = match (row.ratio_target, row.seconds_target) {
             (Some(target), _) => format!("<= {target:.1}x"),
             (None, Some(seconds)) => format!("< {seconds:.1} s"),
             (None, None) => "-".into(),
         };
-        let peak = row.peak_mib.map(|peak| format!("{peak:.1} MiB")).unwrap_or_else(|| "-".into());
-        let peak_target = row.peak_target_mib.map(|target| format!("< {target:.0} MiB")).unwrap_or_else(|| "-".into());
+        let peak = row
+            .peak_mib
+            .map(|peak| format!("{peak:.1} MiB"))
+            .unwrap_or_else(|| "-".into());
+        let peak_target = row
+            .peak_target_mib
+            .map(|target| format!("< {target:.0} MiB"))
+            .unwrap_or_else(|| "-".into());
         let verdict = match row.verdict() {
             Some(true) => "ok",
             Some(false) => "MISSED",
             None => "",
         };
-        table.push([row.name.clone(), row.ours.clone(), row.baseline.clone(), ratio, target, peak, peak_target, verdict.into()]);
+        table.push([
+            row.name.clone(),
+            row.ours.clone(),
+            row.baseline.clone(),
+            ratio,
+            target,
+            peak,
+            peak_target,
+            verdict.into(),
+        ]);
     }
     let mut widths = [0usize; 8];
     for line in &table {
@@ -65,7 +101,11 @@ pub fn print(rows: &[SummaryRow]) {
     println!();
     println!("== summary");
     for line in &table {
-        let cells: Vec<String> = line.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        let cells: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
         println!("{}", cells.join("  ").trim_end());
     }
 }

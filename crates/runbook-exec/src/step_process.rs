@@ -551,7 +551,11 @@ impl ProgramLookup {
             return found.clone();
         }
         let found = find_on_path(program, search_path).unwrap_or_else(|| program.to_owned());
-        self.last = Some((search_path.map(str::to_owned), program.to_owned(), found.clone()));
+        self.last = Some((
+            search_path.map(str::to_owned),
+            program.to_owned(),
+            found.clone(),
+        ));
         found
     }
 }

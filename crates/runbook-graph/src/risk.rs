@@ -1,7 +1,7 @@
 //! Risk flags: destructive commands, commands that never end by themselves,
 //! and commands that need the real terminal.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use runbook_syntax::Span;
 use runbook_syntax::shell_scan::{BorrowedCommand, BorrowedScan, BorrowedWord};
 use serde::Serialize;
@@ -192,6 +192,8 @@ const DESTRUCTIVE_TEXT: [(&str, &str); 8] = [
 static DESTRUCTIVE_TEXT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        // A handful of short needles: a full DFA is small and the fastest to run.
+        .kind(Some(AhoCorasickKind::DFA))
         .build(DESTRUCTIVE_TEXT.map(|(needle, _)| needle))
         .expect("valid destructive text patterns")
 });
@@ -210,8 +212,10 @@ const DELETING_VERBS: &[&str] = &[
     "drop",
 ];
 
+/// `/usr/bin/rm` → `rm`.
 fn program_name<'w>(word: &'w Word<'_>) -> &'w str {
-    word.text.rsplit('/').next().unwrap_or(&word.text)
+    let text: &str = &word.text;
+    memchr::memrchr(b'/', text.as_bytes()).map_or(text, |slash| &text[slash + 1..])
 }
 
 /// Analyses every simple command of a step's scan.

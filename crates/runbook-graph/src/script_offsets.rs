@@ -37,7 +37,11 @@ impl<'a> ScriptOffsets<'a> {
     }
 
     pub(crate) fn span(&self, span: Span) -> Span {
-        Span::new(self.source_offset(span.start), self.source_offset(span.end))
+        let start = self.source_offset(span.start);
+        // A script line can be longer than its source (pulldown-cmark turns
+        // NUL into U+FFFD), so an end on the next line can map before the
+        // start: keep the span empty there, as `Span::new` does in release.
+        Span::new(start, self.source_offset(span.end).max(start))
     }
 }
 

@@ -307,12 +307,18 @@ fn title_for(step: &Step) -> String {
     truncate(title, 72)
 }
 
+/// At most `max` characters: longer text keeps `max - 1` and gets `…`.
 fn truncate(text: &str, max: usize) -> String {
-    // Bytes bound characters: short text needs no counting.
-    if text.len() <= max || text.chars().count() <= max {
+    // Only the first `max + 1` characters are looked at, however long the text.
+    if text.char_indices().nth(max).is_none() {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(max - 1).collect();
+    let cut = text
+        .char_indices()
+        .nth(max.saturating_sub(1))
+        .map_or(text.len(), |(index, _)| index);
+    let mut out = String::with_capacity(cut + '…'.len_utf8());
+    out.push_str(&text[..cut]);
     out.push('…');
     out
 }
@@ -560,4 +566,20 @@ fn topological_order(needs: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_cut_at_a_character_count() {
+        assert_eq!(truncate("short", 72), "short");
+        let exact = "é".repeat(72);
+        assert_eq!(truncate(&exact, 72), exact);
+        let long = format!("{}xyz", "é".repeat(72));
+        assert_eq!(truncate(&long, 72), format!("{}…", "é".repeat(71)));
+        assert_eq!(truncate(&long, 72).chars().count(), 72);
+        assert_eq!(truncate("abc", 2), "a…");
+    }
 }

@@ -26,10 +26,34 @@ impl StreamRedactor {
 
     /// Feeds a chunk; returns the bytes that are now safe to emit.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
-        self.pending.extend_from_slice(chunk);
-        let hold_back = self.redactor.longest_pattern().saturating_sub(1);
-        let emit_limit = self.pending.len().saturating_sub(hold_back);
-        self.emit(emit_limit)
+        let longest = self.redactor.longest_pattern();
+        let hold_back = longest.saturating_sub(1);
+        if chunk.len() < longest.max(1) {
+            self.pending.extend_from_slice(chunk);
+            let emit_limit = self.pending.len().saturating_sub(hold_back);
+            return self.emit(emit_limit);
+        }
+        // A chunk at least as long as the longest pattern makes every held-back byte safe to
+        // emit. Scan the held-back bytes together with the chunk's first `longest` bytes (enough
+        // to see any match starting in them), then the chunk where it is, instead of copying the
+        // whole chunk behind the held-back bytes: a copy of every byte of output saved.
+        let mut out = Vec::with_capacity(self.pending.len() + chunk.len());
+        let mut resume = 0;
+        if !self.pending.is_empty() {
+            let held = self.pending.len();
+            self.pending.extend_from_slice(&chunk[..longest]);
+            let (consumed, redactions) = self.redactor.redact_prefix(&self.pending, held, &mut out);
+            self.redactions += redactions;
+            // Where the scan stopped: at the chunk's start, or past it when a match ran on.
+            resume = consumed - held;
+            self.pending.clear();
+        }
+        let rest = &chunk[resume..];
+        let emit_limit = (chunk.len() - hold_back).saturating_sub(resume);
+        let (consumed, redactions) = self.redactor.redact_prefix(rest, emit_limit, &mut out);
+        self.redactions += redactions;
+        self.pending.extend_from_slice(&rest[consumed..]);
+        out
     }
 
     /// Number of redactions made so far.
@@ -118,6 +142,46 @@ mod tests {
         let mut stream = Arc::new(Redactor::new()).stream();
         assert_eq!(stream.push(b"abc"), b"abc");
         assert_eq!(stream.finish(), b"");
+    }
+
+    #[test]
+    fn every_chunk_size_gives_the_one_shot_result() {
+        let redactor = shared(&[("TOKEN", "supersecret"), ("PASS", "p@ss w/rd")]);
+        let longest = redactor.longest_pattern();
+        let mut input = Vec::new();
+        for index in 0..40 {
+            input.extend_from_slice(b"line ");
+            input.extend_from_slice(index.to_string().as_bytes());
+            input.extend_from_slice(match index % 4 {
+                0 => b" supersecret".as_slice(),
+                1 => b" c3VwZXJzZWNyZXQ=".as_slice(),
+                2 => b" p%40ss%20w%2Frd and p@ss w/rd".as_slice(),
+                _ => b" supersecretsupersecret".as_slice(),
+            });
+            input.push(b'\n');
+        }
+        let (expected, expected_count) = redactor.redact_bytes(&input);
+        assert!(expected_count >= 40);
+        // Sizes below, at and above the longest pattern exercise both paths and their mixes.
+        for first in [1, longest - 1, longest, longest + 3] {
+            for size in 1..=3 * longest {
+                let mut stream = redactor.stream();
+                let (head, mut rest) = input.split_at(first.min(input.len()));
+                let mut out = stream.push(head);
+                while !rest.is_empty() {
+                    let (chunk, tail) = rest.split_at(size.min(rest.len()));
+                    out.extend(stream.push(chunk));
+                    rest = tail;
+                }
+                let (tail, count) = stream.finish_with_count();
+                out.extend(tail);
+                assert_eq!(out, expected, "first chunk {first}, then chunks of {size}");
+                assert_eq!(
+                    count, expected_count,
+                    "first chunk {first}, then chunks of {size}"
+                );
+            }
+        }
     }
 
     #[test]

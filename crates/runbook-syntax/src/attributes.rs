@@ -185,7 +185,10 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
         }
         if inner.trim_start().starts_with('"') {
             // The source may lack the closing brace; the span stays inside what was written.
-            let written = Span::new(rest_offset, rest_offset + close.map(|c| c + 1).unwrap_or(rest_trimmed.len()));
+            let written = Span::new(
+                rest_offset,
+                rest_offset + close.map(|c| c + 1).unwrap_or(rest_trimmed.len()),
+            );
             parse_json_attributes(
                 &format!("{{{inner}}}"),
                 written,
@@ -751,7 +754,10 @@ mod tests {
         let info = r#"sh {"name":"x"#;
         let (_, _, diagnostics) = parse(info);
         assert!(!diagnostics.is_empty());
-        assert!(diagnostics.iter().all(|d| d.span.end <= info.len()), "{diagnostics:?}");
+        assert!(
+            diagnostics.iter().all(|d| d.span.end <= info.len()),
+            "{diagnostics:?}"
+        );
     }
 
     #[test]

@@ -166,7 +166,8 @@ pub(crate) fn classify_lines<L: LineText>(lang: Option<&str>, lines: &[L]) -> Bl
                     format!("`{lang}` block with interactive prompts"),
                 );
             }
-            context(lang, format!("`{lang}` blocks are shown, never run"))
+            // `concat` (one exact allocation) rather than `format!`: this runs for every block.
+            context(lang, ["`", lang, "` blocks are shown, never run"].concat())
         }
         _ => {
             let transcript = lang.is_some_and(is_transcript_language);
@@ -584,7 +585,7 @@ fn shell_like_scanned<L: LineText>(
         };
     }
     let reason = match (lang, foreign_summary.is_empty()) {
-        (Some(lang), true) => format!("`{lang}` block"),
+        (Some(lang), true) => ["`", lang, "` block"].concat(),
         (Some(lang), false) => format!("`{lang}` block; {foreign_summary} kept as context"),
         (None, true) => {
             format!("untagged block that looks like shell ({shell_like_lines} command lines)")

@@ -62,13 +62,15 @@ pub fn parse(name: &str, text: &str) -> Document {
         ..
     } = walker;
     let title = front_matter.title.clone().or(first_h1);
-    let items = items.into_iter().flatten().collect();
+    // Sized exactly: the items live as long as the document.
+    let mut kept = Vec::with_capacity(items.iter().flatten().count());
+    kept.extend(items.into_iter().flatten());
     Document {
         source,
         front_matter,
         title,
         sections,
-        items,
+        items: kept,
         diagnostics,
     }
 }

@@ -307,7 +307,9 @@ mod tests {
         // The next synced append syncs them along with its own line.
         assert_eq!(writer.append(note("next")).expect("append").seq, 4);
         assert!(!writer.unsynced);
-        writer.append_batch_deferred([note("last")]).expect("deferred");
+        writer
+            .append_batch_deferred([note("last")])
+            .expect("deferred");
         writer.sync().expect("sync");
         assert!(!writer.unsynced);
     }
@@ -321,6 +323,9 @@ mod tests {
         let error = writer
             .append_batch_deferred([note("lost?")])
             .expect_err("disk is full");
-        assert!(error.to_string().contains("No space left on device"), "{error}");
+        assert!(
+            error.to_string().contains("No space left on device"),
+            "{error}"
+        );
     }
 }
