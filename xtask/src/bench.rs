@@ -28,10 +28,11 @@ pub fn run(options: &BenchOptions) -> Result<(), String> {
     let selected: Vec<&str> = BENCHMARKS
         .into_iter()
         .filter(|name| {
-            options
-                .filter
-                .as_deref()
-                .is_none_or(|filter| name.contains(filter))
+            options.filter.as_deref().is_none_or(|filter| {
+                filter
+                    .split(',')
+                    .any(|wanted| !wanted.is_empty() && name.contains(wanted.trim()))
+            })
         })
         .collect();
     if selected.is_empty() {

@@ -29,7 +29,7 @@ enum Task {
     /// Run the benchmarks (parse, steps, output, check) and print ratios against their
     /// baselines and peak memory
     Bench {
-        /// Only run benchmarks whose name contains this
+        /// Only run benchmarks whose name contains this (several: comma-separated)
         #[arg(long)]
         filter: Option<String>,
         /// Benchmark this `runbook` binary instead of building the release one

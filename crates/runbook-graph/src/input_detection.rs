@@ -267,7 +267,8 @@ pub fn detect(
         let bare = literal
             .trim_start_matches(['<', '{'])
             .trim_end_matches(['>', '}']);
-        let name = normalize_placeholder(bare);
+        // `TENANT_ID="xxx"`: the placeholder is the value of TENANT_ID, so ask for TENANT_ID.
+        let name = assigned_whole_value(scan, &literal, span).unwrap_or_else(|| normalize_placeholder(bare));
         if name.is_empty() {
             continue;
         }
@@ -299,6 +300,16 @@ pub fn detect(
 
 /// Placeholder literals in `text`, skipping comments, heredoc bodies and
 /// the arguments of `echo`/`printf` (usage strings are not placeholders).
+/// The variable a placeholder is the entire value of (`NAME=xxx`, `export NAME="<x>"`).
+fn assigned_whole_value(scan: &BorrowedScan<'_>, literal: &str, span: Span) -> Option<String> {
+    scan.commands.iter().flat_map(|command| scan.words(command)).find_map(|word| {
+        let name = word.assignment()?;
+        let contains = word.span.start <= span.start && span.end <= word.span.end;
+        let value = word.text.split_once('=')?.1;
+        (contains && value == literal).then(|| name.to_string())
+    })
+}
+
 pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> {
     // Text each placeholder regex needs, checked first: most scripts have no
     // placeholder at all, and then neither the regexes nor the exclusions run.
@@ -322,9 +333,10 @@ pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> 
             scan.commands
                 .iter()
                 .filter(|command| {
+                    // Usage strings are not placeholders, nor are mktemp's XXXXXX templates.
                     scan.argv(command)
                         .first()
-                        .is_some_and(|program| matches!(program.text.as_ref(), "echo" | "printf"))
+                        .is_some_and(|program| matches!(program.text.as_ref(), "echo" | "printf" | "mktemp"))
                 })
                 .map(|command| command.span),
         )

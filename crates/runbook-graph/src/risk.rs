@@ -282,7 +282,41 @@ fn assess_argv(
                 .unwrap_or(inner.len())],
         );
     }
+    // `docker exec api rm -f x` and `kubectl exec pod -- rm -f x` run a command too: judge it
+    // as well as the outer one (which carries `-it`).
+    if let Some(inner) = exec_inner_command(argv) {
+        let inner = unwrap_prefix(inner);
+        let mut inner_found = Vec::new();
+        assess_program(inner, command, joined_args, &mut inner_found);
+        found.extend(inner_found.into_iter().filter(|(flag, _)| *flag == Flag::Destructive));
+    }
     assess_program(argv, command, joined_args, found);
+}
+
+/// The command a `docker exec`/`podman exec`/`kubectl exec` runs, if any.
+fn exec_inner_command<'w, 'a>(argv: &'w [Word<'a>]) -> Option<&'w [Word<'a>]> {
+    let program = program_name(argv.first()?);
+    let exec_at = argv.iter().position(|word| word.text == "exec")?;
+    match program {
+        "docker" | "podman" | "nerdctl" | "docker-compose" => {
+            // Options come before the container (or service); the command follows it.
+            let mut index = exec_at + 1;
+            while let Some(word) = argv.get(index) {
+                let text: &str = &word.text;
+                if !text.starts_with('-') {
+                    break;
+                }
+                let takes_value = matches!(text, "-u" | "--user" | "-w" | "--workdir" | "-e" | "--env" | "--env-file" | "--index");
+                index += if takes_value { 2 } else { 1 };
+            }
+            argv.get(index + 1..).filter(|inner| !inner.is_empty())
+        }
+        "kubectl" | "oc" => {
+            let dashes = argv.iter().position(|word| word.text == "--")?;
+            argv.get(dashes + 1..).filter(|inner| !inner.is_empty())
+        }
+        _ => None,
+    }
 }
 
 /// Flags for one program run with its arguments (`argv` already unwrapped).
@@ -467,7 +501,7 @@ fn assess_program(
         }
         _ => {
             // Any CLI's subcommand that deletes: `turso db delete`, `aws s3 rm`, `gcloud … delete`.
-            if let Some(verb) = subs.iter().find(|word| {
+            if let Some(position) = subs.iter().position(|word| {
                 DELETING_VERBS
                     .iter()
                     .any(|verb| word.eq_ignore_ascii_case(verb))
@@ -477,7 +511,8 @@ fn assess_program(
                 && program != "printf"
                 && program != "grep"
             {
-                destructive(format!("{program} {verb}"));
+                // Name the whole subcommand path: `turso db delete`, not `turso delete`.
+                destructive(format!("{program} {}", subs[..=position].join(" ")));
             }
             if program == "aws" && sub == "s3" && matches!(sub2, "rm" | "rb") {
                 destructive(format!("aws s3 {sub2}"));
@@ -575,14 +610,16 @@ fn assess_program(
 fn has_redis_command(args: &[Word<'_>]) -> bool {
     let mut index = 0;
     while let Some(word) = args.get(index) {
-        if matches!(
-            &*word.text,
-            "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s"
-        ) {
+        let text: &str = &word.text;
+        if matches!(text, "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s" | "--cacert" | "--cert" | "--key" | "--sni") {
             index += 2;
             continue;
         }
-        if !word.text.starts_with('-') {
+        // A command word, or a long option that is a mode of its own (`--bigkeys`,
+        // `--scan`, `--rdb`, `--pipe`…) rather than a connection setting.
+        if !text.starts_with('-')
+            || (text.starts_with("--") && !matches!(text, "--tls" | "--insecure" | "--raw" | "--no-raw" | "--askpass" | "--no-auth-warning"))
+        {
             return true;
         }
         index += 1;
@@ -744,7 +781,9 @@ mod tests {
                 "pg_terminate_backend",
             ),
             ("curl -X DELETE http://h/mcp", "curl -X DELETE"),
-            ("turso db delete muninn-mgmt", "turso delete"),
+            ("turso db delete muninn-mgmt", "turso db delete"),
+            ("docker exec mosaic-npm-1 rm -f /etc/nginx/conf.d/maintenance.conf", "rm"),
+            ("kubectl exec -it api-0 -n prod -- rm -rf /data/cache", "rm -r"),
             ("ls | xargs -r rm", "rm"),
             ("find /b -type d -mtime +7 -exec rm -rf {} +", "rm -r"),
             ("pkill -f \"cloudflared tunnel\"", "pkill"),
@@ -827,6 +866,7 @@ mod tests {
             "psql -U p -c 'select 1'",
             "gunzip -c x | docker exec -i db psql -U postgres",
             "redis-cli INFO memory",
+            "redis-cli --bigkeys",
             "psql db < dump.sql",
         ] {
             assert!(flags(text).2.is_empty(), "{text}: {:?}", flags(text).2);

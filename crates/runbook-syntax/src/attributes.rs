@@ -226,10 +226,11 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
         .lang
         .as_ref()
         .is_some_and(|lang| is_shell_language(&lang.value));
+    // `bash`/`sh` are languages first: `bash name=x` holds attributes, not a command.
     let lang_is_command = result
         .lang
         .as_ref()
-        .is_some_and(|lang| is_known_command(&lang.value));
+        .is_some_and(|lang| is_known_command(&lang.value) && !is_shell_language(&lang.value));
     if looks_like_attributes && !lang_is_command {
         parse_key_values(
             rest_trimmed,

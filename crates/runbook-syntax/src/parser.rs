@@ -596,12 +596,22 @@ impl<'a> Walker<'a> {
                     .map(|i| block_span.start + i)
                     .unwrap_or(block_span.end);
                 let first_line = &self.text[block_span.start..first_line_end];
-                let start = first_line
-                    .find(&*info)
-                    .map(|i| block_span.start + i)
-                    .unwrap_or(block_span.start);
-                let span = Span::new(start, start + info.len());
-                (Some(info), Some(span))
+                // Read the info string as written: pulldown-cmark removes backslash escapes
+                // and decodes entities, which would break `runner="psql \"$URL\""`.
+                match raw_info_string(first_line) {
+                    Some((offset, raw)) => {
+                        let start = block_span.start + offset;
+                        (Some(pulldown_cmark::CowStr::Borrowed(raw)), Some(Span::new(start, start + raw.len())))
+                    }
+                    None => {
+                        let start = first_line
+                            .find(&*info)
+                            .map(|i| block_span.start + i)
+                            .unwrap_or(block_span.start);
+                        let span = Span::new(start, start + info.len());
+                        (Some(info), Some(span))
+                    }
+                }
             }
             _ => (None, None),
         };
@@ -954,4 +964,17 @@ pub fn slugify(title: &str) -> String {
             _ => None,
         })
         .collect()
+}
+
+/// The info string of a fence's opening line as written, and its offset in
+/// the line: what follows the run of backticks or tildes, trimmed.
+fn raw_info_string(first_line: &str) -> Option<(usize, &str)> {
+    let marker_start = first_line.len() - first_line.trim_start_matches([' ', '\t', '>']).len();
+    let rest = &first_line[marker_start..];
+    let fence_char = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let fence_len = rest.len() - rest.trim_start_matches(fence_char).len();
+    let after = &rest[fence_len..];
+    let leading = after.len() - after.trim_start().len();
+    let raw = after.trim().trim_end_matches('\r').trim_end();
+    (!raw.is_empty()).then_some((marker_start + fence_len + leading, raw))
 }
