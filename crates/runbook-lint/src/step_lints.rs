@@ -123,7 +123,14 @@ pub fn placeholder_without_variable(
             .iter()
             .filter(|input| input.kind == InputKind::Placeholder)
         {
-            if provided.contains(&input.name) {
+            // `TENANT_ID="xxx"` assigns the placeholder itself: that provides nothing.
+            let provided_elsewhere = document.front_matter.var(&input.name).is_some()
+                || graph.steps.iter().any(|other| {
+                    other.index != step.index
+                        && (other.assigns.contains(&input.name)
+                            || other.attributes.capture.as_ref().is_some_and(|c| c.value == input.name))
+                });
+            if provided.contains(&input.name) && provided_elsewhere {
                 continue;
             }
             let literal = input.literal.as_deref().unwrap_or(&input.name);
