@@ -2,8 +2,7 @@
 //! take well under a second; then, for reference, with `bash -n` (`--no-shellcheck`) and with
 //! ShellCheck (the default, when it is installed).
 //!
-//! The corpus is half copies of the bundled runbooks (`runbooks/`) and the parser's fixtures
-//! (some with errors and warnings), half small generated ones.
+//! The corpus is half copies of the bundled runbooks (`runbooks/`), half small generated ones.
 
 use crate::bench::{BenchContext, remove_dir};
 use crate::child_measurement::{MeasuredCommand, Measurement, median};
@@ -100,16 +99,12 @@ fn check(context: &BenchContext, corpus: &Path, flags: &[&str]) -> Result<Measur
     Ok(measured)
 }
 
-/// Writes the corpus afresh: copies of the bundled runbooks and fixtures, cycled, and generated ones of
+/// Writes the corpus afresh: copies of the bundled runbooks, cycled, and generated ones of
 /// 2–16 KB with 4–32 code blocks.
 fn write_corpus(dir: &Path) -> Result<(), String> {
     remove_dir(dir)?;
     let mut bundled = Vec::new();
     collect_markdown(&workspace_root().join("runbooks"), &mut bundled)?;
-    collect_markdown(
-        &workspace_root().join("crates/runbook-graph/test_data"),
-        &mut bundled,
-    )?;
     bundled.retain(|path| path.file_name().is_none_or(|name| name != "README.md"));
     bundled.sort();
     let copies = if bundled.is_empty() { 0 } else { RUNBOOKS / 2 };

@@ -39,13 +39,19 @@ pub enum Command {
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Show one line per step: id, heading, kind, flags, inputs and line
-    #[command(after_help = "Examples:\n  runbook list runbooks/demo/disk-full.md\n  runbook list incident.md --json | jq '.steps[] | select(.flags.destructive != [])'\n  runbook list incident.md --explain")]
+    #[command(
+        after_help = "Examples:\n  runbook list runbooks/demo/disk-full.md\n  runbook list incident.md --json | jq '.steps[] | select(.flags.destructive != [])'\n  runbook list incident.md --explain"
+    )]
     List(ListArgs),
     /// Report every problem in one or more runbooks, rustc-style
-    #[command(after_help = "Exit status: 0 when clean, 1 when there are errors (or warnings with --deny warnings), 2 on usage or IO failure.\n\nExamples:\n  runbook check runbooks/\n  runbook check a.md b.md --format json\n  runbook check runbooks/ --deny warnings --format github")]
+    #[command(
+        after_help = "Exit status: 0 when clean, 1 when there are errors (or warnings with --deny warnings), 2 on usage or IO failure.\n\nExamples:\n  runbook check runbooks/\n  runbook check a.md b.md --format json\n  runbook check runbooks/ --deny warnings --format github"
+    )]
     Check(CheckArgs),
     /// Draw the step graph as Mermaid (renders on GitHub) or Graphviz dot
-    #[command(after_help = "Examples:\n  runbook graph incident.md > graph.mmd\n  runbook graph incident.md --format dot | dot -Tsvg > graph.svg")]
+    #[command(
+        after_help = "Examples:\n  runbook graph incident.md > graph.mmd\n  runbook graph incident.md --format dot | dot -Tsvg > graph.svg"
+    )]
     Graph(GraphArgs),
     /// Continue an interrupted run (quit, Ctrl-C, crash, kill) where it stopped
     #[command(after_help = RESUME_HELP)]
@@ -69,10 +75,14 @@ pub enum Command {
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
     /// Start a new runbook from a template (incident, maintenance or blank)
-    #[command(after_help = "The file passes `runbook check` as written; fill in the commands.\n\nExamples:\n  runbook new api-outage\n  runbook new db-upgrade --template maintenance --title \"Upgrade Postgres 15 to 16\" --owner dba-team\n  runbook new notes --template blank --dir runbooks/")]
+    #[command(
+        after_help = "The file passes `runbook check` as written; fill in the commands.\n\nExamples:\n  runbook new api-outage\n  runbook new db-upgrade --template maintenance --title \"Upgrade Postgres 15 to 16\" --owner dba-team\n  runbook new notes --template blank --dir runbooks/"
+    )]
     New(NewArgs),
     /// Print a shell completion script (bash, zsh or fish), with step and section names for --from/--only/--section
-    #[command(after_help = "Examples:\n  runbook completions bash > ~/.local/share/bash-completion/completions/runbook\n  runbook completions zsh > \"${fpath[1]}/_runbook\"\n  runbook completions fish > ~/.config/fish/completions/runbook.fish")]
+    #[command(
+        after_help = "Examples:\n  runbook completions bash > ~/.local/share/bash-completion/completions/runbook\n  runbook completions zsh > \"${fpath[1]}/_runbook\"\n  runbook completions fish > ~/.config/fish/completions/runbook.fish"
+    )]
     Completions(CompletionsArgs),
     /// Used by the completion scripts: step ids or section titles of a runbook
     #[command(name = "__complete", hide = true)]

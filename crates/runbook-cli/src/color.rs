@@ -17,7 +17,10 @@ fn decide(is_terminal: bool) -> bool {
     if std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty()) {
         return false;
     }
-    is_terminal && std::env::var("TERM").map(|term| term != "dumb").unwrap_or(true)
+    is_terminal
+        && std::env::var("TERM")
+            .map(|term| term != "dumb")
+            .unwrap_or(true)
 }
 
 /// Applies the decision to the `console` crate so its styles follow it too.

@@ -17,7 +17,10 @@ fn excerpt(source: &SourceFile, span: Span) -> (usize, &str, usize) {
     let first_line = source.line_of(span.start);
     let last_line = source.line_of(span.end.max(span.start));
     let start = source.line_span(first_line).start;
-    let end = source.line_span(last_line).end.max(span.end.min(source.text().len()));
+    let end = source
+        .line_span(last_line)
+        .end
+        .max(span.end.min(source.text().len()));
     (first_line, &source.text()[start..end], start)
 }
 
@@ -25,33 +28,70 @@ pub fn render_human(source: &SourceFile, diagnostic: &Diagnostic, color: bool) -
     // annotate-snippets appends `:line:col` to the origin itself.
     let origin = source.name().to_string();
     let (line_start, text, offset) = excerpt(source, diagnostic.span);
-    let clamp = |span: Span, base: usize, len: usize| {
-        let start = span.start.saturating_sub(base).min(len);
-        let end = span.end.saturating_sub(base).min(len).max(start);
+    // Spans are snapped to character boundaries: the renderer slices the text with them.
+    let clamp = |span: Span, base: usize, len: usize, excerpt: &str| {
+        let mut start = span.start.saturating_sub(base).min(len);
+        while start > 0 && !excerpt.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.saturating_sub(base).min(len).max(start);
+        while end < len && !excerpt.is_char_boundary(end) {
+            end += 1;
+        }
         start..end
     };
-    let mut snippets = vec![Snippet::source(text).line_start(line_start).origin(&origin).fold(false).annotation(
-        level(diagnostic.severity).span(clamp(diagnostic.span, offset, text.len())).label(""),
-    )];
+    let mut snippets = vec![
+        Snippet::source(text)
+            .line_start(line_start)
+            .origin(&origin)
+            .fold(false)
+            .annotation(
+                level(diagnostic.severity)
+                    .span(clamp(diagnostic.span, offset, text.len(), text))
+                    .label(""),
+            ),
+    ];
     let mut label_snippets = Vec::new();
     for label in &diagnostic.labels {
         let (label_line, label_text, label_offset) = excerpt(source, label.span);
-        label_snippets.push((label_line, label_text, label_offset, source.name().to_string(), label));
+        label_snippets.push((
+            label_line,
+            label_text,
+            label_offset,
+            source.name().to_string(),
+            label,
+        ));
     }
     for (label_line, label_text, label_offset, label_origin, label) in &label_snippets {
         snippets.push(
             Snippet::source(label_text)
                 .line_start(*label_line)
                 .origin(label_origin)
-                .annotation(Level::Info.span(clamp(label.span, *label_offset, label_text.len())).label(&label.message)),
+                .annotation(
+                    Level::Info
+                        .span(clamp(
+                            label.span,
+                            *label_offset,
+                            label_text.len(),
+                            label_text,
+                        ))
+                        .label(&label.message),
+                ),
         );
     }
     let title = diagnostic.message.as_str();
-    let mut message = level(diagnostic.severity).title(title).id(diagnostic.code).snippets(snippets);
+    let mut message = level(diagnostic.severity)
+        .title(title)
+        .id(diagnostic.code)
+        .snippets(snippets);
     if let Some(help) = &diagnostic.help {
         message = message.footer(Level::Help.title(help));
     }
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     renderer.render(message).to_string()
 }
 
@@ -94,7 +134,11 @@ pub fn to_json(source: &SourceFile, diagnostic: &Diagnostic) -> JsonDiagnostic {
             .iter()
             .map(|label| {
                 let at = source.location(label.span.start);
-                JsonLabel { line: at.line, column: at.column, message: label.message.clone() }
+                JsonLabel {
+                    line: at.line,
+                    column: at.column,
+                    message: label.message.clone(),
+                }
             })
             .collect(),
     }
@@ -126,7 +170,9 @@ pub fn render_github(source: &SourceFile, diagnostic: &Diagnostic) -> String {
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 pub fn parse_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read env file `{}`: {error}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read env file `{}`: {error}", path.display()))?;
     parse_env_text(&text).map_err(|(line, message)| format!("{}:{line}: {message}", path.display()))
 }
 
@@ -16,19 +17,29 @@ pub fn parse_env_text(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
+        let line = line
+            .strip_prefix("export ")
+            .map(str::trim_start)
+            .unwrap_or(line);
         let Some((name, value)) = line.split_once('=') else {
             return Err((line_number, format!("expected NAME=VALUE, found `{line}`")));
         };
         let name = name.trim();
         if !runbook_syntax::shell_scan::is_identifier(name) {
-            return Err((line_number, format!("`{name}` is not a valid variable name")));
+            return Err((
+                line_number,
+                format!("`{name}` is not a valid variable name"),
+            ));
         }
         let value = value.trim_start();
         let value = if let Some(rest) = value.strip_prefix('\'') {
-            rest.strip_suffix('\'').ok_or((line_number, "unclosed single quote".to_string()))?.to_string()
+            rest.strip_suffix('\'')
+                .ok_or((line_number, "unclosed single quote".to_string()))?
+                .to_string()
         } else if let Some(rest) = value.strip_prefix('"') {
-            let inner = rest.strip_suffix('"').ok_or((line_number, "unclosed double quote".to_string()))?;
+            let inner = rest
+                .strip_suffix('"')
+                .ok_or((line_number, "unclosed double quote".to_string()))?;
             let mut unescaped = String::new();
             let mut chars = inner.chars();
             while let Some(c) = chars.next() {
@@ -46,7 +57,12 @@ pub fn parse_env_text(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
             unescaped
         } else {
             // Unquoted: a ` #` starts a comment.
-            value.split(" #").next().unwrap_or(value).trim_end().to_string()
+            value
+                .split(" #")
+                .next()
+                .unwrap_or(value)
+                .trim_end()
+                .to_string()
         };
         out.push((name.to_string(), value));
     }
@@ -55,9 +71,13 @@ pub fn parse_env_text(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
 
 /// `NAME=VALUE` from `--var`.
 pub fn parse_var_flag(flag: &str) -> Result<(String, String), String> {
-    let (name, value) = flag.split_once('=').ok_or_else(|| format!("--var expects NAME=VALUE, got `{flag}`"))?;
+    let (name, value) = flag
+        .split_once('=')
+        .ok_or_else(|| format!("--var expects NAME=VALUE, got `{flag}`"))?;
     if !runbook_syntax::shell_scan::is_identifier(name) {
-        return Err(format!("--var: `{name}` is not a valid variable name (letters, digits and _)"));
+        return Err(format!(
+            "--var: `{name}` is not a valid variable name (letters, digits and _)"
+        ));
     }
     Ok((name.to_string(), value.to_string()))
 }
@@ -68,10 +88,17 @@ mod tests {
 
     #[test]
     fn parses_common_forms() {
-        let parsed = parse_env_text("# c\nA=1\nexport B='two words'\nC=\"x\\ny\"\nD=plain # comment\n\n").unwrap();
+        let parsed =
+            parse_env_text("# c\nA=1\nexport B='two words'\nC=\"x\\ny\"\nD=plain # comment\n\n")
+                .unwrap();
         assert_eq!(
             parsed,
-            vec![("A".into(), "1".into()), ("B".into(), "two words".into()), ("C".into(), "x\ny".into()), ("D".into(), "plain".into())]
+            vec![
+                ("A".into(), "1".into()),
+                ("B".into(), "two words".into()),
+                ("C".into(), "x\ny".into()),
+                ("D".into(), "plain".into())
+            ]
         );
     }
 

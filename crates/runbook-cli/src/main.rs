@@ -28,7 +28,11 @@ fn run() -> Result<(), ExitCode> {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return Err(exit_code::code(if error.use_stderr() { exit_code::USAGE } else { exit_code::SUCCESS }));
+            return Err(exit_code::code(if error.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::SUCCESS
+            }));
         }
     };
     if !matches!(cli.command, cli::Command::Run(_) | cli::Command::Resume(_)) {
@@ -57,14 +61,18 @@ fn run() -> Result<(), ExitCode> {
 
 /// Prints an error the way every command does and returns the usage exit code.
 pub fn usage_error(message: &str) -> ExitCode {
-    let prefix = if color::stderr_color() { console::style("error:").red().bold().to_string() } else { "error:".to_string() };
+    let prefix = if color::stderr_color() {
+        console::style("error:").red().bold().to_string()
+    } else {
+        "error:".to_string()
+    };
     eprintln!("{prefix} {message}");
     exit_code::code(exit_code::USAGE)
 }
 
 #[allow(unsafe_code)]
 fn restore_default_sigpipe() {
-    use nix::sys::signal::{signal, SigHandler, Signal};
+    use nix::sys::signal::{SigHandler, Signal, signal};
     // SAFETY: called once at start-up before any other thread exists; SIG_DFL
     // installs no Rust code as a handler.
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };

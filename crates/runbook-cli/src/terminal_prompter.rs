@@ -7,9 +7,9 @@
 //! and an interrupt recorded just before a prompt is taken before it shows.
 
 use console::{Key, Style, Term};
-use nix::sys::termios::{self, FlushArg, LocalFlags, SetArg, Termios};
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
+use nix::sys::termios::{self, FlushArg, LocalFlags, SetArg, Termios};
 use runbook_exec::{
     FailureAction, FailureView, Interrupter, JumpTarget, ManualAction, MarkRequest, PromptError,
     PromptResult, Prompter, StepAction, StepStatusLine, StepView, ValueRequest,
@@ -274,7 +274,9 @@ impl PromptTerminalMode {
         };
         let _ = termios::tcflush(&stdin, FlushArg::TCIFLUSH);
         let mut quiet = saved.clone();
-        quiet.local_flags.remove(LocalFlags::ECHO | LocalFlags::ISIG);
+        quiet
+            .local_flags
+            .remove(LocalFlags::ECHO | LocalFlags::ISIG);
         let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, &quiet);
         PromptTerminalMode { saved: Some(saved) }
     }

@@ -10,7 +10,10 @@
 //! while it ran. Interactive runs sync `step.finished` at once: the next thing
 //! may be a prompt that waits for minutes.
 
-use runbook_exec::{Event, EventSink, RunMode as ExecMode, RunStatus as ExecStatus, SinkError, StepResult, ValueSource};
+use runbook_exec::{
+    Event, EventSink, RunMode as ExecMode, RunStatus as ExecStatus, SinkError, StepResult,
+    ValueSource,
+};
 use runbook_timeline as timeline;
 use runbook_timeline::{EventDraft, InputSource, Milestone, RunDir, StepLog, TimelineWriter};
 use std::collections::BTreeMap;
@@ -30,7 +33,9 @@ pub struct TimelineRecorder {
 
 impl TimelineRecorder {
     pub fn new(run_dir: RunDir, writer: TimelineWriter) -> Self {
-        let logs_opened = std::fs::read_dir(run_dir.steps_dir()).map(|entries| entries.count()).unwrap_or(0);
+        let logs_opened = std::fs::read_dir(run_dir.steps_dir())
+            .map(|entries| entries.count())
+            .unwrap_or(0);
         TimelineRecorder {
             run_dir,
             writer,
@@ -47,18 +52,29 @@ impl TimelineRecorder {
     }
 
     fn append(&mut self, draft: EventDraft) -> Result<(), SinkError> {
-        self.writer.append(draft).map(|_| ()).map_err(|error| SinkError { message: error.to_string() })
+        self.writer
+            .append(draft)
+            .map(|_| ())
+            .map_err(|error| SinkError {
+                message: error.to_string(),
+            })
     }
 
     /// Appends a step's last events in one write; see the module comment for when it syncs.
     fn append_step_end(&mut self, drafts: Vec<EventDraft>) -> Result<(), SinkError> {
-        let appended = if self.defer_step_end_sync { self.writer.append_batch_deferred(drafts) } else { self.writer.append_batch(drafts) };
+        let appended = if self.defer_step_end_sync {
+            self.writer.append_batch_deferred(drafts)
+        } else {
+            self.writer.append_batch(drafts)
+        };
         appended.map(|_| ()).map_err(sink_error)
     }
 }
 
 fn sink_error(error: impl std::fmt::Display) -> SinkError {
-    SinkError { message: error.to_string() }
+    SinkError {
+        message: error.to_string(),
+    }
 }
 
 pub fn input_source(source: ValueSource) -> InputSource {
@@ -87,7 +103,14 @@ pub fn milestone(which: &str) -> Option<Milestone> {
 impl EventSink for TimelineRecorder {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
         match event {
-            Event::RunStarted { title, runbook, content_sha256, mode, steps, resumed } => {
+            Event::RunStarted {
+                title,
+                runbook,
+                content_sha256,
+                mode,
+                steps,
+                resumed,
+            } => {
                 self.defer_step_end_sync = *mode == ExecMode::Unattended;
                 if *resumed {
                     self.append(EventDraft::new(timeline::RunResumed {}))
@@ -107,15 +130,30 @@ impl EventSink for TimelineRecorder {
                 }
             }
             Event::StepAnnounced { .. } | Event::Warning { .. } => Ok(()),
-            Event::InputProvided { name, secret, source, value } => self.append(EventDraft::new(timeline::InputProvided {
+            Event::InputProvided {
+                name,
+                secret,
+                source,
+                value,
+            } => self.append(EventDraft::new(timeline::InputProvided {
                 name: name.clone(),
                 secret: *secret,
                 value: if *secret { None } else { value.clone() },
                 source: input_source(*source),
             })),
-            Event::StepStarted { id, title, heading_path, command, cwd, attempt } => {
+            Event::StepStarted {
+                id,
+                title,
+                heading_path,
+                command,
+                cwd,
+                attempt,
+            } => {
                 self.logs_opened += 1;
-                self.log = Some(StepLog::create(self.run_dir.path(), self.logs_opened, id).map_err(sink_error)?);
+                self.log = Some(
+                    StepLog::create(self.run_dir.path(), self.logs_opened, id)
+                        .map_err(sink_error)?,
+                );
                 self.append(
                     EventDraft::new(timeline::StepStarted {
                         title: title.clone(),
@@ -124,17 +162,36 @@ impl EventSink for TimelineRecorder {
                         cwd: cwd.display().to_string(),
                         attempt: *attempt,
                     })
-                        .step(id.clone()),
+                    .step(id.clone()),
                 )
             }
             Event::Output { bytes, .. } => match self.log.as_mut() {
                 Some(log) => log.write(bytes).map_err(sink_error),
                 None => Ok(()),
             },
-            Event::StepEdited { id, original, edited } => {
-                self.append(EventDraft::new(timeline::StepEdited { original: original.clone(), edited: edited.clone() }).step(id.clone()))
-            }
-            Event::StepFinished { id, result, exit_code, duration, attempt, detail, redactions, cwd, vars: current, .. } => {
+            Event::StepEdited {
+                id,
+                original,
+                edited,
+            } => self.append(
+                EventDraft::new(timeline::StepEdited {
+                    original: original.clone(),
+                    edited: edited.clone(),
+                })
+                .step(id.clone()),
+            ),
+            Event::StepFinished {
+                id,
+                result,
+                exit_code,
+                duration,
+                attempt,
+                detail,
+                redactions,
+                cwd,
+                vars: current,
+                ..
+            } => {
                 let mut drafts = Vec::with_capacity(2);
                 if let Some(log) = self.log.take() {
                     let output = log.finish(*redactions as u64).map_err(sink_error)?;
@@ -146,8 +203,11 @@ impl EventSink for TimelineRecorder {
                     StepResult::Interrupted => timeline::StepStatus::Interrupted,
                     StepResult::TimedOut => timeline::StepStatus::TimedOut,
                 };
-                let vars: BTreeMap<String, String> =
-                    current.iter().filter(|(name, value)| self.recorded_vars.get(*name) != Some(value)).map(|(n, v)| (n.clone(), v.clone())).collect();
+                let vars: BTreeMap<String, String> = current
+                    .iter()
+                    .filter(|(name, value)| self.recorded_vars.get(*name) != Some(value))
+                    .map(|(n, v)| (n.clone(), v.clone()))
+                    .collect();
                 self.recorded_vars = current.clone();
                 drafts.push(
                     EventDraft::new(timeline::StepFinished {
@@ -164,10 +224,25 @@ impl EventSink for TimelineRecorder {
                 );
                 self.append_step_end(drafts)
             }
-            Event::StepSkipped { id, reason } => self.append(EventDraft::new(timeline::StepSkipped { reason: reason.clone() }).step(id.clone())),
+            Event::StepSkipped { id, reason } => self.append(
+                EventDraft::new(timeline::StepSkipped {
+                    reason: reason.clone(),
+                })
+                .step(id.clone()),
+            ),
             Event::ManualConfirmed { id, unattended } => {
-                let answer = if *unattended { "done (unattended)" } else { "done" };
-                self.append(EventDraft::new(timeline::PromptAnswered { question: "manual step".into(), answer: answer.into() }).step(id.clone()))?;
+                let answer = if *unattended {
+                    "done (unattended)"
+                } else {
+                    "done"
+                };
+                self.append(
+                    EventDraft::new(timeline::PromptAnswered {
+                        question: "manual step".into(),
+                        answer: answer.into(),
+                    })
+                    .step(id.clone()),
+                )?;
                 self.append(
                     EventDraft::new(timeline::StepFinished {
                         exit_code: None,
@@ -182,8 +257,15 @@ impl EventSink for TimelineRecorder {
                     .step(id.clone()),
                 )
             }
-            Event::PromptAnswered { id, question, answer } => {
-                let draft = EventDraft::new(timeline::PromptAnswered { question: question.clone(), answer: answer.clone() });
+            Event::PromptAnswered {
+                id,
+                question,
+                answer,
+            } => {
+                let draft = EventDraft::new(timeline::PromptAnswered {
+                    question: question.clone(),
+                    answer: answer.clone(),
+                });
                 self.append(match id {
                     Some(id) => draft.step(id.clone()),
                     None => draft,
@@ -207,15 +289,31 @@ impl EventSink for TimelineRecorder {
                 };
                 self.append(EventDraft::new(timeline::TimestampSet { which, at }))
             }
-            Event::RunPaused { reason } => self.append(EventDraft::new(timeline::RunPaused { reason: reason.clone() })),
-            Event::RunFinished { status, ok, failed, skipped, not_run } => {
+            Event::RunPaused { reason } => self.append(EventDraft::new(timeline::RunPaused {
+                reason: reason.clone(),
+            })),
+            Event::RunFinished {
+                status,
+                ok,
+                failed,
+                skipped,
+                not_run,
+            } => {
                 let status = match status {
                     ExecStatus::Ok => timeline::RunStatus::Ok,
                     ExecStatus::Failed => timeline::RunStatus::Failed,
                     ExecStatus::Aborted => timeline::RunStatus::Aborted,
-                    ExecStatus::Paused | ExecStatus::Interrupted => timeline::RunStatus::Interrupted,
+                    ExecStatus::Paused | ExecStatus::Interrupted => {
+                        timeline::RunStatus::Interrupted
+                    }
                 };
-                let counts = timeline::StepCounts { ok: *ok, failed: *failed, skipped: *skipped, not_run: *not_run, ..Default::default() };
+                let counts = timeline::StepCounts {
+                    ok: *ok,
+                    failed: *failed,
+                    skipped: *skipped,
+                    not_run: *not_run,
+                    ..Default::default()
+                };
                 self.append(EventDraft::new(timeline::RunFinished { status, counts }))
             }
         }

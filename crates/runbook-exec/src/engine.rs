@@ -186,7 +186,9 @@ impl<'a> Engine<'a> {
     ) -> RunOutcome {
         let result = self.run_inner(header, prompter, sink);
         let pause_reason = match &result {
-            Err(Halt::Prompt(PromptError::Unavailable(reason))) => format!("the terminal went away ({reason})"),
+            Err(Halt::Prompt(PromptError::Unavailable(reason))) => {
+                format!("the terminal went away ({reason})")
+            }
             Err(Halt::Prompt(PromptError::Interrupted)) => "interrupted".to_string(),
             _ => "operator quit".to_string(),
         };
@@ -215,7 +217,9 @@ impl<'a> Engine<'a> {
             abort_reason,
         };
         let ending = match status {
-            RunStatus::Paused | RunStatus::Interrupted => Event::RunPaused { reason: pause_reason },
+            RunStatus::Paused | RunStatus::Interrupted => Event::RunPaused {
+                reason: pause_reason,
+            },
             _ => Event::RunFinished {
                 status,
                 ok: outcome.ok,
@@ -280,7 +284,9 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> Result<Flow, Halt> {
         if self.interrupter.shutdown_requested() {
-            return Err(Halt::Prompt(PromptError::Unavailable("hang-up or stop signal".into())));
+            return Err(Halt::Prompt(PromptError::Unavailable(
+                "hang-up or stop signal".into(),
+            )));
         }
         let step = self.step(position);
         if self.config.completed.contains(&step.id) {
@@ -481,7 +487,9 @@ impl<'a> Engine<'a> {
                 }
                 self.states[position] = StepState::Failed;
                 if self.interrupter.shutdown_requested() {
-                    return Err(Halt::Prompt(PromptError::Unavailable("hang-up or stop signal".into())));
+                    return Err(Halt::Prompt(PromptError::Unavailable(
+                        "hang-up or stop signal".into(),
+                    )));
                 }
                 if self.unattended() {
                     if execution.result == StepResult::Interrupted {
@@ -508,7 +516,10 @@ impl<'a> Engine<'a> {
                         }
                         FailureAction::Edit => {
                             let view = self.view_with_command(position, &command);
-                            let Some(edited) = prompter.edit_command(&view, &command)?.filter(|edited| *edited != command) else {
+                            let Some(edited) = prompter
+                                .edit_command(&view, &command)?
+                                .filter(|edited| *edited != command)
+                            else {
                                 // Nothing changed: ask again rather than re-run the failed command.
                                 continue;
                             };
@@ -540,7 +551,13 @@ impl<'a> Engine<'a> {
     }
 
     /// Records an edited command next to the original (both redacted).
-    fn record_edit(&self, id: &str, original: &str, edited: &str, sink: &mut dyn EventSink) -> Result<(), Halt> {
+    fn record_edit(
+        &self,
+        id: &str,
+        original: &str,
+        edited: &str,
+        sink: &mut dyn EventSink,
+    ) -> Result<(), Halt> {
         sink.emit(&Event::StepEdited {
             id: id.to_string(),
             original: self.redactor.redact_str(original).0,
@@ -823,7 +840,11 @@ impl<'a> Engine<'a> {
             sink.emit(&Event::StepStarted {
                 id: step.id.clone(),
                 title: self.redactor.redact_str(&step.title).0,
-                heading_path: step.heading_path.iter().map(|heading| self.redactor.redact_str(heading).0).collect(),
+                heading_path: step
+                    .heading_path
+                    .iter()
+                    .map(|heading| self.redactor.redact_str(heading).0)
+                    .collect(),
                 command: display.clone(),
                 cwd: self.session.cwd().to_path_buf(),
                 attempt,

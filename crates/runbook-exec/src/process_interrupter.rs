@@ -81,8 +81,8 @@ impl Interrupter {
             return Ok(());
         }
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let installed = signal_hook::iterator::Signals::new([SIGINT, SIGHUP, SIGTERM])
-            .and_then(|mut signals| {
+        let installed = signal_hook::iterator::Signals::new([SIGINT, SIGHUP, SIGTERM]).and_then(
+            |mut signals| {
                 let interrupter = self.clone();
                 thread::Builder::new()
                     .name("runbook-sigint".to_owned())
@@ -98,7 +98,8 @@ impl Interrupter {
                         }
                     })
                     .map(drop)
-            });
+            },
+        );
         if installed.is_err() {
             self.shared
                 .sigint_handler_installed

@@ -268,7 +268,8 @@ pub fn detect(
             .trim_start_matches(['<', '{'])
             .trim_end_matches(['>', '}']);
         // `TENANT_ID="xxx"`: the placeholder is the value of TENANT_ID, so ask for TENANT_ID.
-        let name = assigned_whole_value(scan, &literal, span).unwrap_or_else(|| normalize_placeholder(bare));
+        let name = assigned_whole_value(scan, &literal, span)
+            .unwrap_or_else(|| normalize_placeholder(bare));
         if name.is_empty() {
             continue;
         }
@@ -302,12 +303,15 @@ pub fn detect(
 /// the arguments of `echo`/`printf` (usage strings are not placeholders).
 /// The variable a placeholder is the entire value of (`NAME=xxx`, `export NAME="<x>"`).
 fn assigned_whole_value(scan: &BorrowedScan<'_>, literal: &str, span: Span) -> Option<String> {
-    scan.commands.iter().flat_map(|command| scan.words(command)).find_map(|word| {
-        let name = word.assignment()?;
-        let contains = word.span.start <= span.start && span.end <= word.span.end;
-        let value = word.text.split_once('=')?.1;
-        (contains && value == literal).then(|| name.to_string())
-    })
+    scan.commands
+        .iter()
+        .flat_map(|command| scan.words(command))
+        .find_map(|word| {
+            let name = word.assignment()?;
+            let contains = word.span.start <= span.start && span.end <= word.span.end;
+            let value = word.text.split_once('=')?.1;
+            (contains && value == literal).then(|| name.to_string())
+        })
 }
 
 pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> {
@@ -334,9 +338,9 @@ pub fn placeholders(text: &str, scan: &BorrowedScan<'_>) -> Vec<(String, Span)> 
                 .iter()
                 .filter(|command| {
                     // Usage strings are not placeholders, nor are mktemp's XXXXXX templates.
-                    scan.argv(command)
-                        .first()
-                        .is_some_and(|program| matches!(program.text.as_ref(), "echo" | "printf" | "mktemp"))
+                    scan.argv(command).first().is_some_and(|program| {
+                        matches!(program.text.as_ref(), "echo" | "printf" | "mktemp")
+                    })
                 })
                 .map(|command| command.span),
         )

@@ -288,7 +288,11 @@ fn assess_argv(
         let inner = unwrap_prefix(inner);
         let mut inner_found = Vec::new();
         assess_program(inner, command, joined_args, &mut inner_found);
-        found.extend(inner_found.into_iter().filter(|(flag, _)| *flag == Flag::Destructive));
+        found.extend(
+            inner_found
+                .into_iter()
+                .filter(|(flag, _)| *flag == Flag::Destructive),
+        );
     }
     assess_program(argv, command, joined_args, found);
 }
@@ -306,7 +310,16 @@ fn exec_inner_command<'w, 'a>(argv: &'w [Word<'a>]) -> Option<&'w [Word<'a>]> {
                 if !text.starts_with('-') {
                     break;
                 }
-                let takes_value = matches!(text, "-u" | "--user" | "-w" | "--workdir" | "-e" | "--env" | "--env-file" | "--index");
+                let takes_value = matches!(
+                    text,
+                    "-u" | "--user"
+                        | "-w"
+                        | "--workdir"
+                        | "-e"
+                        | "--env"
+                        | "--env-file"
+                        | "--index"
+                );
                 index += if takes_value { 2 } else { 1 };
             }
             argv.get(index + 1..).filter(|inner| !inner.is_empty())
@@ -611,14 +624,36 @@ fn has_redis_command(args: &[Word<'_>]) -> bool {
     let mut index = 0;
     while let Some(word) = args.get(index) {
         let text: &str = &word.text;
-        if matches!(text, "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" | "-s" | "--cacert" | "--cert" | "--key" | "--sni") {
+        if matches!(
+            text,
+            "-h" | "-p"
+                | "-a"
+                | "-n"
+                | "-u"
+                | "--user"
+                | "--pass"
+                | "-s"
+                | "--cacert"
+                | "--cert"
+                | "--key"
+                | "--sni"
+        ) {
             index += 2;
             continue;
         }
         // A command word, or a long option that is a mode of its own (`--bigkeys`,
         // `--scan`, `--rdb`, `--pipe`…) rather than a connection setting.
         if !text.starts_with('-')
-            || (text.starts_with("--") && !matches!(text, "--tls" | "--insecure" | "--raw" | "--no-raw" | "--askpass" | "--no-auth-warning"))
+            || (text.starts_with("--")
+                && !matches!(
+                    text,
+                    "--tls"
+                        | "--insecure"
+                        | "--raw"
+                        | "--no-raw"
+                        | "--askpass"
+                        | "--no-auth-warning"
+                ))
         {
             return true;
         }
@@ -782,8 +817,14 @@ mod tests {
             ),
             ("curl -X DELETE http://h/mcp", "curl -X DELETE"),
             ("turso db delete muninn-mgmt", "turso db delete"),
-            ("docker exec mosaic-npm-1 rm -f /etc/nginx/conf.d/maintenance.conf", "rm"),
-            ("kubectl exec -it api-0 -n prod -- rm -rf /data/cache", "rm -r"),
+            (
+                "docker exec mosaic-npm-1 rm -f /etc/nginx/conf.d/maintenance.conf",
+                "rm",
+            ),
+            (
+                "kubectl exec -it api-0 -n prod -- rm -rf /data/cache",
+                "rm -r",
+            ),
             ("ls | xargs -r rm", "rm"),
             ("find /b -type d -mtime +7 -exec rm -rf {} +", "rm -r"),
             ("pkill -f \"cloudflared tunnel\"", "pkill"),

@@ -28,12 +28,27 @@ fn summary(graph: &StepGraph) -> String {
     for (position, &index) in graph.order.iter().enumerate() {
         let step = &graph.steps[index];
         let mut flags = Vec::new();
-        for (name, reasons) in [("destructive", &step.risk.destructive), ("endless", &step.risk.endless), ("interactive", &step.risk.interactive)] {
+        for (name, reasons) in [
+            ("destructive", &step.risk.destructive),
+            ("endless", &step.risk.endless),
+            ("interactive", &step.risk.interactive),
+        ] {
             if !reasons.is_empty() {
-                flags.push(format!("{name}({})", reasons.iter().map(|r| r.what.as_str()).collect::<Vec<_>>().join(", ")));
+                flags.push(format!(
+                    "{name}({})",
+                    reasons
+                        .iter()
+                        .map(|r| r.what.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
         }
-        let inputs: Vec<String> = step.inputs.iter().map(|input| format!("{}{}", input.name, if input.secret { "*" } else { "" })).collect();
+        let inputs: Vec<String> = step
+            .inputs
+            .iter()
+            .map(|input| format!("{}{}", input.name, if input.secret { "*" } else { "" }))
+            .collect();
         let _ = writeln!(
             out,
             "{:>3}. L{:<4} {:<8} {:<40} {}{}",
@@ -42,7 +57,11 @@ fn summary(graph: &StepGraph) -> String {
             step.kind.as_str(),
             step.id,
             flags.join(" "),
-            if inputs.is_empty() { String::new() } else { format!(" inputs: {}", inputs.join(", ")) }
+            if inputs.is_empty() {
+                String::new()
+            } else {
+                format!(" inputs: {}", inputs.join(", "))
+            }
         );
     }
     out
@@ -54,15 +73,27 @@ fn seeds_parse_and_plan_without_errors() {
         eprintln!("skipped: ../shared/seeds not found next to the repository");
         return;
     };
-    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&dir).expect("seeds dir readable").map(|e| e.expect("entry").path()).collect();
+    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("seeds dir readable")
+        .map(|e| e.expect("entry").path())
+        .collect();
     seeds.sort();
     assert_eq!(seeds.len(), 5, "expected the five seed documents");
     for path in seeds {
         let bytes = std::fs::read(&path).expect("seed readable");
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let document = parse_bytes(&name, &bytes);
         let graph = StepGraph::build(&document);
-        let problems: Vec<_> = document.diagnostics.iter().chain(&graph.diagnostics).filter(|d| d.is_error()).collect();
+        let problems: Vec<_> = document
+            .diagnostics
+            .iter()
+            .chain(&graph.diagnostics)
+            .filter(|d| d.is_error())
+            .collect();
         assert!(problems.is_empty(), "{name} has errors: {problems:?}");
         let prefix = name.split('_').next().unwrap_or(&name).to_string();
         insta::assert_snapshot!(format!("seed_{prefix}"), summary(&graph));
@@ -75,7 +106,14 @@ fn incident_runbook_keeps_every_list_nested_block() {
         eprintln!("skipped: ../shared/seeds not found next to the repository");
         return;
     };
-    let Some(path) = std::fs::read_dir(&dir).expect("readable").map(|e| e.expect("entry").path()).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("001_"))) else {
+    let Some(path) = std::fs::read_dir(&dir)
+        .expect("readable")
+        .map(|e| e.expect("entry").path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("001_"))
+        })
+    else {
         panic!("seed 001 missing from {}", dir.display());
     };
     let document = parse_bytes("001", &std::fs::read(path).expect("readable"));
@@ -83,8 +121,13 @@ fn incident_runbook_keeps_every_list_nested_block() {
     let nested_code: Vec<_> = graph
         .steps
         .iter()
-        .filter(|step| step.kind != StepKind::Manual && document.source.location(step.span.start).column > 1)
+        .filter(|step| {
+            step.kind != StepKind::Manual && document.source.location(step.span.start).column > 1
+        })
         .map(|step| step.line)
         .collect();
-    assert_eq!(nested_code, vec![200, 244, 254, 306, 318, 381, 387, 586, 596, 602, 610, 618]);
+    assert_eq!(
+        nested_code,
+        vec![200, 244, 254, 306, 318, 381, 387, 586, 596, 602, 610, 618]
+    );
 }

@@ -128,7 +128,11 @@ pub fn placeholder_without_variable(
                 || graph.steps.iter().any(|other| {
                     other.index != step.index
                         && (other.assigns.contains(&input.name)
-                            || other.attributes.capture.as_ref().is_some_and(|c| c.value == input.name))
+                            || other
+                                .attributes
+                                .capture
+                                .as_ref()
+                                .is_some_and(|c| c.value == input.name))
                 });
             if provided.contains(&input.name) && provided_elsewhere {
                 continue;

@@ -47,12 +47,25 @@ fn every_lint_has_a_description_and_is_known() {
 
 #[test]
 fn the_format_guide_documents_every_lint_and_code() {
-    let guide = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/format.md")).expect("docs/format.md");
+    let guide = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/format.md"),
+    )
+    .expect("docs/format.md");
     for (id, severity, _) in LINTS {
-        let severity = if *severity == runbook_syntax::Severity::Error { "error" } else { "warning" };
-        assert!(guide.contains(&format!("| `{id}` | {severity} |")), "docs/format.md's lints table lacks `{id}` ({severity})");
+        let severity = if *severity == runbook_syntax::Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        assert!(
+            guide.contains(&format!("| `{id}` | {severity} |")),
+            "docs/format.md's lints table lacks `{id}` ({severity})"
+        );
     }
     for code in PARSE_AND_GRAPH_CODES {
-        assert!(guide.contains(&format!("| `{code}` |")), "docs/format.md does not document `{code}`");
+        assert!(
+            guide.contains(&format!("| `{code}` |")),
+            "docs/format.md does not document `{code}`"
+        );
     }
 }

@@ -34,7 +34,8 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
                     "invalid-utf8",
                     Span::new(
                         offset.saturating_sub(stripped_bom * 3),
-                        (offset + 1)
+                        // The whole replacement character, so the span stays on char boundaries.
+                        (offset + char::REPLACEMENT_CHARACTER.len_utf8())
                             .saturating_sub(stripped_bom * 3)
                             .min(document.source.text().len()),
                     ),
@@ -601,7 +602,10 @@ impl<'a> Walker<'a> {
                 match raw_info_string(first_line) {
                     Some((offset, raw)) => {
                         let start = block_span.start + offset;
-                        (Some(pulldown_cmark::CowStr::Borrowed(raw)), Some(Span::new(start, start + raw.len())))
+                        (
+                            Some(pulldown_cmark::CowStr::Borrowed(raw)),
+                            Some(Span::new(start, start + raw.len())),
+                        )
                     }
                     None => {
                         let start = first_line

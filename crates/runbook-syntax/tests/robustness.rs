@@ -1,9 +1,13 @@
 //! Parsing never panics and never fails, whatever the input.
 
-use runbook_syntax::{parse, parse_bytes, ItemKind};
+use runbook_syntax::{ItemKind, parse, parse_bytes};
 
 fn code_items(text: &str) -> usize {
-    parse("x.md", text).items.iter().filter(|item| matches!(item.kind, ItemKind::Code(_))).count()
+    parse("x.md", text)
+        .items
+        .iter()
+        .filter(|item| matches!(item.kind, ItemKind::Code(_)))
+        .count()
 }
 
 #[test]
@@ -20,7 +24,12 @@ fn fifty_megabyte_runbook() {
 
 #[test]
 fn ten_thousand_nested_block_quotes() {
-    let text = format!("{}```bash\n{}echo deep\n{}```\n", ">".repeat(10_000), ">".repeat(10_000), ">".repeat(10_000));
+    let text = format!(
+        "{}```bash\n{}echo deep\n{}```\n",
+        ">".repeat(10_000),
+        ">".repeat(10_000),
+        ">".repeat(10_000)
+    );
     let document = parse("deep.md", &text);
     // Whatever the Markdown library makes of it, we return and do not crash.
     assert!(document.items.len() <= 1);
@@ -35,13 +44,21 @@ fn ten_thousand_nested_lists() {
 
 #[test]
 fn ten_thousand_nested_details() {
-    let text = format!("{}\n\n```bash\nls\n```\n\n{}", "<details>\n".repeat(10_000), "</details>\n".repeat(10_000));
+    let text = format!(
+        "{}\n\n```bash\nls\n```\n\n{}",
+        "<details>\n".repeat(10_000),
+        "</details>\n".repeat(10_000)
+    );
     assert_eq!(code_items(&text), 1);
 }
 
 #[test]
 fn deeply_nested_shell_does_not_overflow() {
-    let script = format!("```bash\necho {}x{}\n```\n", "$(".repeat(10_000), ")".repeat(10_000));
+    let script = format!(
+        "```bash\necho {}x{}\n```\n",
+        "$(".repeat(10_000),
+        ")".repeat(10_000)
+    );
     assert_eq!(code_items(&script), 1);
     let quotes = format!("```bash\necho {}\n```\n", "\"$(echo ".repeat(5_000));
     assert_eq!(code_items(&quotes), 1);
@@ -49,10 +66,22 @@ fn deeply_nested_shell_does_not_overflow() {
 
 #[test]
 fn crlf_bom_and_tabs() {
-    let document = parse_bytes("x.md", b"\xef\xbb\xbf# T\r\n\r\n```bash\r\n\tcd /tmp && \\\r\n\tls\r\n```\r\n");
-    assert!(document.diagnostics.is_empty(), "{:?}", document.diagnostics);
-    let ItemKind::Code(code) = &document.items[0].kind else { panic!("expected code") };
-    assert_eq!(code.content.script.as_ref().map(|s| s.text.as_str()), Some("\tcd /tmp && \\\n\tls\n"));
+    let document = parse_bytes(
+        "x.md",
+        b"\xef\xbb\xbf# T\r\n\r\n```bash\r\n\tcd /tmp && \\\r\n\tls\r\n```\r\n",
+    );
+    assert!(
+        document.diagnostics.is_empty(),
+        "{:?}",
+        document.diagnostics
+    );
+    let ItemKind::Code(code) = &document.items[0].kind else {
+        panic!("expected code")
+    };
+    assert_eq!(
+        code.content.script.as_ref().map(|s| s.text.as_str()),
+        Some("\tcd /tmp && \\\n\tls\n")
+    );
     assert_eq!(document.title.as_deref(), Some("T"));
 }
 
@@ -75,7 +104,11 @@ fn long_fences_and_html_comments() {
 #[test]
 fn unclosed_fences_are_errors_with_their_span() {
     let document = parse("x.md", "# T\n\n```bash\nls\n");
-    let errors: Vec<_> = document.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = document
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].code, "unclosed-fence");
     assert_eq!(document.source.location(errors[0].span.start).line, 3);
@@ -84,7 +117,36 @@ fn unclosed_fences_are_errors_with_their_span() {
 #[test]
 fn arbitrary_bytes_never_panic() {
     // A cheap deterministic sweep over awkward inputs; the fuzz target goes further.
-    let pieces: &[&[u8]] = &[b"```", b"~~~", b"{", b"}", b"\"", b"'", b"$(", b"<<EOF\n", b"\n", b"- [ ] ", b"1. ", b"> ", b"+++\n", b"---\n", b"\\", b"\r", b"\xff", b"\xe2\x9c", b"{{", b"}}", b"<!--", b"-->", b"    ", b"$ ", b"# ", b"=", b"name=", b"`"];
+    let pieces: &[&[u8]] = &[
+        b"```",
+        b"~~~",
+        b"{",
+        b"}",
+        b"\"",
+        b"'",
+        b"$(",
+        b"<<EOF\n",
+        b"\n",
+        b"- [ ] ",
+        b"1. ",
+        b"> ",
+        b"+++\n",
+        b"---\n",
+        b"\\",
+        b"\r",
+        b"\xff",
+        b"\xe2\x9c",
+        b"{{",
+        b"}}",
+        b"<!--",
+        b"-->",
+        b"    ",
+        b"$ ",
+        b"# ",
+        b"=",
+        b"name=",
+        b"`",
+    ];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..3_000 {
         let mut input = Vec::new();
@@ -110,7 +172,11 @@ fn fuzzer_regressions() {
         let path = entry.expect("entry").path();
         let document = parse_bytes("regression.md", &std::fs::read(&path).expect("readable"));
         for diagnostic in &document.diagnostics {
-            assert!(diagnostic.span.end <= document.source.text().len(), "{}: {diagnostic:?}", path.display());
+            assert!(
+                diagnostic.span.end <= document.source.text().len(),
+                "{}: {diagnostic:?}",
+                path.display()
+            );
         }
         count += 1;
     }

@@ -2,14 +2,25 @@
 //! same headings, code blocks (with attributes and bodies) and tasks.
 
 use proptest::prelude::*;
-use runbook_syntax::{parse, ItemKind};
+use runbook_syntax::{ItemKind, parse};
 
 #[derive(Debug, Clone)]
 enum Block {
-    Heading { level: usize, text: String },
+    Heading {
+        level: usize,
+        text: String,
+    },
     Paragraph(String),
-    Code { name: Option<String>, lines: Vec<String>, in_list: bool, tildes: bool },
-    Task { text: String, checked: bool },
+    Code {
+        name: Option<String>,
+        lines: Vec<String>,
+        in_list: bool,
+        tildes: bool,
+    },
+    Task {
+        text: String,
+        checked: bool,
+    },
 }
 
 fn word() -> impl Strategy<Value = String> {
@@ -26,15 +37,24 @@ fn block() -> impl Strategy<Value = Block> {
         sentence().prop_map(|text| Block::Paragraph(format!("{text}."))),
         (
             prop::option::of("[a-z][a-z0-9-]{0,10}"),
-            prop::collection::vec(prop_oneof![
-                word().prop_map(|w| format!("echo {w}")),
-                (word(), word()).prop_map(|(a, b)| format!("curl -s \"https://{a}.example/{b}\"")),
-                word().prop_map(|w| format!("export VAR_{}=\"{w}\"", w.to_uppercase())),
-            ], 1..5),
+            prop::collection::vec(
+                prop_oneof![
+                    word().prop_map(|w| format!("echo {w}")),
+                    (word(), word())
+                        .prop_map(|(a, b)| format!("curl -s \"https://{a}.example/{b}\"")),
+                    word().prop_map(|w| format!("export VAR_{}=\"{w}\"", w.to_uppercase())),
+                ],
+                1..5
+            ),
             any::<bool>(),
             any::<bool>()
         )
-            .prop_map(|(name, lines, in_list, tildes)| Block::Code { name, lines, in_list, tildes }),
+            .prop_map(|(name, lines, in_list, tildes)| Block::Code {
+                name,
+                lines,
+                in_list,
+                tildes
+            }),
         (sentence(), any::<bool>()).prop_map(|(text, checked)| Block::Task { text, checked }),
     ]
 }
@@ -43,11 +63,21 @@ fn render(blocks: &[Block]) -> String {
     let mut out = String::new();
     for block in blocks {
         match block {
-            Block::Heading { level, text } => out.push_str(&format!("{} {text}\n\n", "#".repeat(*level))),
+            Block::Heading { level, text } => {
+                out.push_str(&format!("{} {text}\n\n", "#".repeat(*level)))
+            }
             Block::Paragraph(text) => out.push_str(&format!("{text}\n\n")),
-            Block::Code { name, lines, in_list, tildes } => {
+            Block::Code {
+                name,
+                lines,
+                in_list,
+                tildes,
+            } => {
                 let fence = if *tildes { "~~~" } else { "```" };
-                let attrs = name.as_ref().map(|n| format!(" {{name={n}}}")).unwrap_or_default();
+                let attrs = name
+                    .as_ref()
+                    .map(|n| format!(" {{name={n}}}"))
+                    .unwrap_or_default();
                 let indent = if *in_list { "   " } else { "" };
                 if *in_list {
                     out.push_str("1. Do this:\n\n");
@@ -58,7 +88,10 @@ fn render(blocks: &[Block]) -> String {
                 }
                 out.push_str(&format!("{indent}{fence}\n\n"));
             }
-            Block::Task { text, checked } => out.push_str(&format!("- [{}] {text}\n\n", if *checked { "x" } else { " " })),
+            Block::Task { text, checked } => out.push_str(&format!(
+                "- [{}] {text}\n\n",
+                if *checked { "x" } else { " " }
+            )),
         }
     }
     out

@@ -299,7 +299,10 @@ impl ExportModel {
                                 .exit_code
                                 .map_or(String::new(), |code| format!(" (exit {code})")),
                             human_format::duration_ms(saturating_i64(finished.duration_ms)),
-                            finished.detail.as_ref().map_or(String::new(), |detail| format!(": {detail}"))
+                            finished
+                                .detail
+                                .as_ref()
+                                .map_or(String::new(), |detail| format!(": {detail}"))
                         ),
                     }),
                 },
@@ -356,13 +359,15 @@ impl ExportModel {
         }
         // A step that failed and then succeeded on a retry did not fail; several failed
         // attempts of one step are one problem, described by the last attempt.
-        let mut final_status: std::collections::HashMap<&str, StepStatus> = std::collections::HashMap::new();
+        let mut final_status: std::collections::HashMap<&str, StepStatus> =
+            std::collections::HashMap::new();
         for event in events {
             if let (Some(step), EventKind::StepFinished(finished)) = (&event.step, &event.kind) {
                 final_status.insert(step.as_str(), finished.status);
             }
         }
-        failed_steps.retain(|problem| final_status.get(problem.step.as_str()) != Some(&StepStatus::Ok));
+        failed_steps
+            .retain(|problem| final_status.get(problem.step.as_str()) != Some(&StepStatus::Ok));
         let mut seen_failed = std::collections::HashSet::new();
         failed_steps.reverse();
         failed_steps.retain(|problem| seen_failed.insert(problem.step.clone()));

@@ -507,17 +507,64 @@ fn broken_custom_template_is_a_clear_error() {
 #[test]
 fn a_step_that_passed_on_retry_is_not_a_failed_step() {
     let mut incident = Incident::new();
-    incident.push("2024-05-01T14:00:00Z", "alice@web1", Some("health"), started("curl /health", "Health", 1));
-    incident.push("2024-05-01T14:00:01Z", "alice@web1", Some("health"), finished(1, 100, StepStatus::Failed));
-    incident.push("2024-05-01T14:00:03Z", "alice@web1", Some("health"), started("curl /health", "Health", 2));
-    incident.push("2024-05-01T14:00:04Z", "alice@web1", Some("health"), finished(0, 100, StepStatus::Ok));
-    incident.push("2024-05-01T14:00:05Z", "alice@web1", Some("flaky"), started("false", "Flaky", 1));
-    incident.push("2024-05-01T14:00:06Z", "alice@web1", Some("flaky"), finished(1, 100, StepStatus::Failed));
-    incident.push("2024-05-01T14:00:07Z", "alice@web1", Some("flaky"), started("false", "Flaky", 2));
-    incident.push("2024-05-01T14:00:08Z", "alice@web1", Some("flaky"), finished(2, 100, StepStatus::Failed));
+    incident.push(
+        "2024-05-01T14:00:00Z",
+        "alice@web1",
+        Some("health"),
+        started("curl /health", "Health", 1),
+    );
+    incident.push(
+        "2024-05-01T14:00:01Z",
+        "alice@web1",
+        Some("health"),
+        finished(1, 100, StepStatus::Failed),
+    );
+    incident.push(
+        "2024-05-01T14:00:03Z",
+        "alice@web1",
+        Some("health"),
+        started("curl /health", "Health", 2),
+    );
+    incident.push(
+        "2024-05-01T14:00:04Z",
+        "alice@web1",
+        Some("health"),
+        finished(0, 100, StepStatus::Ok),
+    );
+    incident.push(
+        "2024-05-01T14:00:05Z",
+        "alice@web1",
+        Some("flaky"),
+        started("false", "Flaky", 1),
+    );
+    incident.push(
+        "2024-05-01T14:00:06Z",
+        "alice@web1",
+        Some("flaky"),
+        finished(1, 100, StepStatus::Failed),
+    );
+    incident.push(
+        "2024-05-01T14:00:07Z",
+        "alice@web1",
+        Some("flaky"),
+        started("false", "Flaky", 2),
+    );
+    incident.push(
+        "2024-05-01T14:00:08Z",
+        "alice@web1",
+        Some("flaky"),
+        finished(2, 100, StepStatus::Failed),
+    );
     let model = ExportModel::from_events(&incident.events, &meta());
-    let failed: Vec<(&str, &str)> = model.failed_steps.iter().map(|p| (p.step.as_str(), p.detail.as_str())).collect();
+    let failed: Vec<(&str, &str)> = model
+        .failed_steps
+        .iter()
+        .map(|p| (p.step.as_str(), p.detail.as_str()))
+        .collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "flaky");
-    assert!(failed[0].1.contains("exit 2"), "the last attempt describes it: {failed:?}");
+    assert!(
+        failed[0].1.contains("exit 2"),
+        "the last attempt describes it: {failed:?}"
+    );
 }

@@ -1,11 +1,11 @@
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::color::stdout_color;
-use crate::diagnostic_render::{render_github, render_human, to_json, JsonDiagnostic};
+use crate::diagnostic_render::{JsonDiagnostic, render_github, render_human, to_json};
 use crate::exit_code;
 use crate::loaded_runbook::LoadedRunbook;
 use crate::usage_error;
 use rayon::prelude::*;
-use runbook_lint::{lint, lint_many, Allowances, LintOptions, LintReport, ShellcheckMode};
+use runbook_lint::{Allowances, LintOptions, LintReport, ShellcheckMode, lint, lint_many};
 use runbook_syntax::{Diagnostic, Severity};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -39,7 +39,11 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
         collect_runbooks(path, &mut files, &mut io_errors);
     }
     let options = LintOptions {
-        shellcheck: if args.no_shellcheck || args.fast { ShellcheckMode::Off } else { ShellcheckMode::Auto },
+        shellcheck: if args.no_shellcheck || args.fast {
+            ShellcheckMode::Off
+        } else {
+            ShellcheckMode::Auto
+        },
         shell_syntax: !args.fast,
         ..LintOptions::default()
     };
@@ -52,7 +56,13 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
             let runbook = LoadedRunbook::load(path)?;
             let diagnostics = runbook.diagnostics();
             let report = lint_each.then(|| lint(&runbook.document, &runbook.graph, &options));
-            Ok((CheckedFile { runbook, diagnostics }, report))
+            Ok((
+                CheckedFile {
+                    runbook,
+                    diagnostics,
+                },
+                report,
+            ))
         })
         .collect();
     let mut results = Vec::new();
@@ -67,8 +77,10 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
         }
     }
     if !lint_each {
-        let pairs: Vec<(&runbook_syntax::Document, &runbook_graph::StepGraph)> =
-            results.iter().map(|file| (&file.runbook.document, &file.runbook.graph)).collect();
+        let pairs: Vec<(&runbook_syntax::Document, &runbook_graph::StepGraph)> = results
+            .iter()
+            .map(|file| (&file.runbook.document, &file.runbook.graph))
+            .collect();
         reports = lint_many(&pairs, &options);
     }
     let file_notes: Vec<Vec<String>> = results
@@ -76,9 +88,11 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
         .zip(reports)
         .map(|(file, report)| {
             let allowances = Allowances::new(&file.runbook.document, &file.runbook.graph);
-            file.diagnostics.retain(|diagnostic| diagnostic.is_error() || !allowances.allows(diagnostic));
+            file.diagnostics
+                .retain(|diagnostic| diagnostic.is_error() || !allowances.allows(diagnostic));
             file.diagnostics.extend(report.diagnostics);
-            file.diagnostics.sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
+            file.diagnostics
+                .sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
             report.notes
         })
         .collect();
@@ -92,14 +106,28 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
         eprintln!("note: {note}");
     }
     let deny_warnings = args.deny.is_some();
-    let errors: usize = results.iter().map(|file| file.diagnostics.iter().filter(|d| d.is_error()).count()).sum();
-    let warnings: usize = results.iter().map(|file| file.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()).sum();
+    let errors: usize = results
+        .iter()
+        .map(|file| file.diagnostics.iter().filter(|d| d.is_error()).count())
+        .sum();
+    let warnings: usize = results
+        .iter()
+        .map(|file| {
+            file.diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count()
+        })
+        .sum();
     match args.format {
         CheckFormat::Human => {
             let color = stdout_color();
             for file in &results {
                 for diagnostic in &file.diagnostics {
-                    println!("{}\n", render_human(&file.runbook.document.source, diagnostic, color));
+                    println!(
+                        "{}\n",
+                        render_human(&file.runbook.document.source, diagnostic, color)
+                    );
                 }
             }
             let summary = format!(
@@ -118,18 +146,29 @@ pub fn run(args: &CheckArgs) -> Result<(), ExitCode> {
                     .iter()
                     .map(|file| FileJson {
                         file: file.runbook.path.display().to_string(),
-                        diagnostics: file.diagnostics.iter().map(|d| to_json(&file.runbook.document.source, d)).collect(),
+                        diagnostics: file
+                            .diagnostics
+                            .iter()
+                            .map(|d| to_json(&file.runbook.document.source, d))
+                            .collect(),
                     })
                     .collect(),
                 errors,
                 warnings,
             };
-            println!("{}", serde_json::to_string_pretty(&json).map_err(|error| usage_error(&error.to_string()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json)
+                    .map_err(|error| usage_error(&error.to_string()))?
+            );
         }
         CheckFormat::Github => {
             for file in &results {
                 for diagnostic in &file.diagnostics {
-                    println!("{}", render_github(&file.runbook.document.source, diagnostic));
+                    println!(
+                        "{}",
+                        render_github(&file.runbook.document.source, diagnostic)
+                    );
                 }
             }
         }
@@ -173,7 +212,10 @@ fn collect_runbooks(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Stri
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(error) => {
-                errors.push(format!("cannot read directory `{}`: {error}", dir.display()));
+                errors.push(format!(
+                    "cannot read directory `{}`: {error}",
+                    dir.display()
+                ));
                 continue;
             }
         };
@@ -185,7 +227,9 @@ fn collect_runbooks(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Stri
                 if !name.starts_with('.') && name != "target" && name != "node_modules" {
                     stack.push(entry_path);
                 }
-            } else if entry_path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown")) {
+            } else if entry_path.extension().is_some_and(|ext| {
+                ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown")
+            }) {
                 found.push(entry_path);
             }
         }

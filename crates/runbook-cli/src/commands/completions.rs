@@ -81,7 +81,12 @@ pub fn complete(args: &CompleteArgs) -> Result<(), ExitCode> {
         return Ok(());
     };
     let values = match args.what {
-        CompleteWhat::Steps => runbook.graph.order.iter().map(|&index| runbook.graph.steps[index].id.clone()).collect(),
+        CompleteWhat::Steps => runbook
+            .graph
+            .order
+            .iter()
+            .map(|&index| runbook.graph.steps[index].id.clone())
+            .collect(),
         CompleteWhat::Sections => runbook.graph.section_titles(),
     };
     for value in values {
@@ -92,17 +97,24 @@ pub fn complete(args: &CompleteArgs) -> Result<(), ExitCode> {
 
 /// Writes `runbook.1` and one page per subcommand (`runbook-run.1`, …).
 pub fn man(args: &ManArgs) -> Result<(), ExitCode> {
-    std::fs::create_dir_all(&args.dir).map_err(|error| usage_error(&format!("cannot create {}: {error}", args.dir.display())))?;
+    std::fs::create_dir_all(&args.dir)
+        .map_err(|error| usage_error(&format!("cannot create {}: {error}", args.dir.display())))?;
     let command = Cli::command();
     let mut pages = vec![("runbook".to_string(), command.clone())];
     for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
-        pages.push((format!("runbook-{}", sub.get_name()), sub.clone().name(format!("runbook-{}", sub.get_name()))));
+        pages.push((
+            format!("runbook-{}", sub.get_name()),
+            sub.clone().name(format!("runbook-{}", sub.get_name())),
+        ));
     }
     for (name, page) in pages {
         let mut out = Vec::new();
-        clap_mangen::Man::new(page).render(&mut out).map_err(|error| usage_error(&error.to_string()))?;
+        clap_mangen::Man::new(page)
+            .render(&mut out)
+            .map_err(|error| usage_error(&error.to_string()))?;
         let path = args.dir.join(format!("{name}.1"));
-        std::fs::write(&path, out).map_err(|error| usage_error(&format!("cannot write {}: {error}", path.display())))?;
+        std::fs::write(&path, out)
+            .map_err(|error| usage_error(&format!("cannot write {}: {error}", path.display())))?;
         println!("{}", path.display());
     }
     Ok(())

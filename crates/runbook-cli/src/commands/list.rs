@@ -58,7 +58,10 @@ pub fn run(args: &ListArgs) -> Result<(), ExitCode> {
     let runbook = LoadedRunbook::load(&args.file).map_err(|message| usage_error(&message))?;
     if args.json {
         let json = to_json(&runbook);
-        println!("{}", serde_json::to_string_pretty(&json).map_err(|error| usage_error(&error.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(|error| usage_error(&error.to_string()))?
+        );
         return Ok(());
     }
     print_human(&runbook, args.explain);
@@ -88,18 +91,32 @@ pub fn to_json(runbook: &LoadedRunbook) -> ListJson<'_> {
                     secret_inputs: step.inputs.iter().any(|input| input.secret),
                 },
                 inputs: step.inputs.iter().map(input_json).collect(),
-                needs: graph.needs[index].iter().map(|&need| graph.steps[need].id.as_str()).collect(),
+                needs: graph.needs[index]
+                    .iter()
+                    .map(|&need| graph.steps[need].id.as_str())
+                    .collect(),
                 line: location.line,
                 column: location.column,
                 reason: &step.reason,
             }
         })
         .collect();
-    ListJson { version: 1, file: runbook.path.display().to_string(), title: runbook.title(), steps }
+    ListJson {
+        version: 1,
+        file: runbook.path.display().to_string(),
+        title: runbook.title(),
+        steps,
+    }
 }
 
 fn input_json(input: &Input) -> InputJson<'_> {
-    InputJson { name: &input.name, kind: input.kind, secret: input.secret, optional: input.optional, declared: input.declared }
+    InputJson {
+        name: &input.name,
+        kind: input.kind,
+        secret: input.secret,
+        optional: input.optional,
+        declared: input.declared,
+    }
 }
 
 fn print_human(runbook: &LoadedRunbook, explain: bool) {
@@ -111,25 +128,56 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
     let yellow = style(Style::new().yellow());
     let cyan = style(Style::new().cyan());
     let graph = &runbook.graph;
-    println!("{} — {} steps", bold.apply_to(runbook.title()), graph.steps.len());
+    println!(
+        "{} — {} steps",
+        bold.apply_to(runbook.title()),
+        graph.steps.len()
+    );
     let width = graph.order.len().to_string().len();
     let mut last_heading = String::new();
     for (position, &index) in graph.order.iter().enumerate() {
         let step: &Step = &graph.steps[index];
         let heading = step.heading_display();
         if heading != last_heading {
-            println!("\n{}", cyan.apply_to(if heading.is_empty() { "(top)" } else { &heading }));
+            println!(
+                "\n{}",
+                cyan.apply_to(if heading.is_empty() {
+                    "(top)"
+                } else {
+                    &heading
+                })
+            );
             last_heading = heading;
         }
         let mut flags = Vec::new();
         if step.is_destructive() {
-            flags.push(red.apply_to(format!("destructive({})", reasons(&step.risk.destructive).join(", "))).to_string());
+            flags.push(
+                red.apply_to(format!(
+                    "destructive({})",
+                    reasons(&step.risk.destructive).join(", ")
+                ))
+                .to_string(),
+            );
         }
         if step.is_endless() {
-            flags.push(yellow.apply_to(format!("endless({})", reasons(&step.risk.endless).join(", "))).to_string());
+            flags.push(
+                yellow
+                    .apply_to(format!(
+                        "endless({})",
+                        reasons(&step.risk.endless).join(", ")
+                    ))
+                    .to_string(),
+            );
         }
         if !step.risk.interactive.is_empty() {
-            flags.push(yellow.apply_to(format!("interactive({})", reasons(&step.risk.interactive).join(", "))).to_string());
+            flags.push(
+                yellow
+                    .apply_to(format!(
+                        "interactive({})",
+                        reasons(&step.risk.interactive).join(", ")
+                    ))
+                    .to_string(),
+            );
         }
         if step.inputs.iter().any(|input| input.secret) {
             flags.push(red.apply_to("secret-inputs").to_string());
@@ -140,7 +188,9 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
             .map(|input| {
                 let mut name = match input.kind {
                     InputKind::Positional => format!("${}", input.name),
-                    InputKind::Placeholder => input.literal.clone().unwrap_or_else(|| input.name.clone()),
+                    InputKind::Placeholder => {
+                        input.literal.clone().unwrap_or_else(|| input.name.clone())
+                    }
                     _ => input.name.clone(),
                 };
                 if input.secret {
@@ -158,17 +208,34 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
             step.id,
             step.kind.as_str(),
             step.title,
-            if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(" ")) },
-            if inputs.is_empty() { String::new() } else { format!("  inputs: {}", inputs.join(", ")) },
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", flags.join(" "))
+            },
+            if inputs.is_empty() {
+                String::new()
+            } else {
+                format!("  inputs: {}", inputs.join(", "))
+            },
             dim.apply_to(format!("line {}", step.line)),
         );
         if explain {
-            println!("  {:>width$}  {}", "", dim.apply_to(format!("↳ {}", step.reason)));
+            println!(
+                "  {:>width$}  {}",
+                "",
+                dim.apply_to(format!("↳ {}", step.reason))
+            );
         }
     }
     let diagnostics = runbook.diagnostics();
     if !diagnostics.is_empty() {
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-        eprintln!("\n{} error(s), {} warning(s): run `runbook check {}` for details", errors, diagnostics.len() - errors, runbook.path.display());
+        eprintln!(
+            "\n{} error(s), {} warning(s): run `runbook check {}` for details",
+            errors,
+            diagnostics.len() - errors,
+            runbook.path.display()
+        );
     }
 }

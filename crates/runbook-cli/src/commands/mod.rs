@@ -1,12 +1,12 @@
 pub mod check;
+pub mod completions;
+pub mod export;
 pub mod graph;
 pub mod list;
-pub mod run;
-pub mod export;
 pub mod mark;
+pub mod new;
 pub mod note;
 pub mod resume;
+pub mod run;
 pub mod runs;
 pub mod timeline;
-pub mod completions;
-pub mod new;

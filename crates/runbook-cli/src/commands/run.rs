@@ -12,8 +12,9 @@ use crate::terminal_prompter::TerminalPrompter;
 use crate::timeline_recorder::TimelineRecorder;
 use crate::usage_error;
 use runbook_exec::{
-    command_render, Engine, EngineConfig, EventSink, Interrupter, PromptError, PromptResult, Prompter, RunHeader, RunMode, RunStatus,
-    ShellConfig, ShellSession, Sinks, ValueSource, VariableStore,
+    Engine, EngineConfig, EventSink, Interrupter, PromptError, PromptResult, Prompter, RunHeader,
+    RunMode, RunStatus, ShellConfig, ShellSession, Sinks, ValueSource, VariableStore,
+    command_render,
 };
 use runbook_graph::{InputKind, Selector, StepKind};
 use runbook_timeline::{StateDir, TimelineWriter};
@@ -36,11 +37,19 @@ pub fn run(args: &RunArgs) -> Result<(), ExitCode> {
         ));
     }
     let state_dir = StateDir::resolve(args.state_dir.clone());
-    let run_dir = state_dir.create_run().map_err(|error| usage_error(&format!("cannot create the run directory: {error}")))?;
+    let run_dir = state_dir
+        .create_run()
+        .map_err(|error| usage_error(&format!("cannot create the run directory: {error}")))?;
     // Held while the run executes, so `runbook resume` cannot start it a second time.
-    let _lock = crate::commands::resume::RunLock::acquire(&run_dir).map_err(|message| usage_error(&message))?;
-    let actor = if args.yes { runbook_timeline::AUTOMATION_ACTOR.to_string() } else { runbook_timeline::current_actor() };
-    let writer = TimelineWriter::open(run_dir.timeline_path(), actor).map_err(|error| usage_error(&format!("cannot open the timeline: {error}")))?;
+    let _lock = crate::commands::resume::RunLock::acquire(&run_dir)
+        .map_err(|message| usage_error(&message))?;
+    let actor = if args.yes {
+        runbook_timeline::AUTOMATION_ACTOR.to_string()
+    } else {
+        runbook_timeline::current_actor()
+    };
+    let writer = TimelineWriter::open(run_dir.timeline_path(), actor)
+        .map_err(|error| usage_error(&format!("cannot open the timeline: {error}")))?;
     let setup = RunSetup {
         runbook: &runbook,
         plan,
@@ -71,12 +80,23 @@ pub struct RunSetup<'a> {
 
 pub fn load_runnable(path: &Path) -> Result<LoadedRunbook, ExitCode> {
     let runbook = LoadedRunbook::load(path).map_err(|message| usage_error(&message))?;
-    let errors: Vec<_> = runbook.diagnostics().into_iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = runbook
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
     if !errors.is_empty() {
         for diagnostic in &errors {
-            eprintln!("{}\n", render_human(&runbook.document.source, diagnostic, stderr_color()));
+            eprintln!(
+                "{}\n",
+                render_human(&runbook.document.source, diagnostic, stderr_color())
+            );
         }
-        return Err(usage_error(&format!("{} has {} error(s); fix them (see `runbook check`) before running it", path.display(), errors.len())));
+        return Err(usage_error(&format!(
+            "{} has {} error(s); fix them (see `runbook check`) before running it",
+            path.display(),
+            errors.len()
+        )));
     }
     Ok(runbook)
 }
@@ -86,15 +106,31 @@ pub fn plan(runbook: &LoadedRunbook, selection: &SelectionArgs) -> Result<Vec<us
     if let Some(from) = &selection.from {
         selectors.push(Selector::From(from.clone()));
     }
-    selectors.extend(selection.only.iter().map(|only| Selector::Only(only.clone())));
+    selectors.extend(
+        selection
+            .only
+            .iter()
+            .map(|only| Selector::Only(only.clone())),
+    );
     if let Some(section) = &selection.section {
         selectors.push(Selector::Section(section.clone()));
     }
-    runbook.graph.select(&selectors).map_err(|message| usage_error(&message))
+    runbook
+        .graph
+        .select(&selectors)
+        .map_err(|message| usage_error(&message))
 }
 
-pub fn variable_store(runbook: &LoadedRunbook, args: &VariableArgs) -> Result<VariableStore, ExitCode> {
-    let flags = args.var.iter().map(|flag| parse_var_flag(flag)).collect::<Result<Vec<_>, _>>().map_err(|message| usage_error(&message))?;
+pub fn variable_store(
+    runbook: &LoadedRunbook,
+    args: &VariableArgs,
+) -> Result<VariableStore, ExitCode> {
+    let flags = args
+        .var
+        .iter()
+        .map(|flag| parse_var_flag(flag))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| usage_error(&message))?;
     let mut env_file = Vec::new();
     if args.env_file.is_empty() {
         let default = Path::new(".env");
@@ -105,19 +141,45 @@ pub fn variable_store(runbook: &LoadedRunbook, args: &VariableArgs) -> Result<Va
     for path in &args.env_file {
         env_file.extend(parse_env_file(path).map_err(|message| usage_error(&message))?);
     }
-    Ok(VariableStore::new(runbook.document.front_matter.clone(), flags, env_file, std::env::vars().collect()))
+    Ok(VariableStore::new(
+        runbook.document.front_matter.clone(),
+        flags,
+        env_file,
+        std::env::vars().collect(),
+    ))
 }
 
-pub fn execute(setup: RunSetup<'_>, run_dir: runbook_timeline::RunDir, writer: TimelineWriter) -> Result<(), ExitCode> {
+pub fn execute(
+    setup: RunSetup<'_>,
+    run_dir: runbook_timeline::RunDir,
+    writer: TimelineWriter,
+) -> Result<(), ExitCode> {
     let runbook = setup.runbook;
     let run_id = run_dir.id().to_string();
-    let hint = format!("run {run_id} · timeline: `runbook timeline {run_id}` · postmortem: `runbook export {run_id}`");
-    let cwd = std::env::current_dir().map_err(|error| usage_error(&format!("cannot read the current directory: {error}")))?;
-    let shell = runbook.document.front_matter.shell.clone().unwrap_or_else(|| "bash".to_string());
-    let mut session = ShellSession::new(ShellConfig::new(shell, cwd, std::env::vars().collect()))
-        .map_err(|error| usage_error(&format!("cannot start the shell session: {error}")))?;
+    let hint = format!(
+        "run {run_id} · timeline: `runbook timeline {run_id}` · postmortem: `runbook export {run_id}`"
+    );
+    let cwd = std::env::current_dir()
+        .map_err(|error| usage_error(&format!("cannot read the current directory: {error}")))?;
+    let shell = runbook
+        .document
+        .front_matter
+        .shell
+        .clone()
+        .unwrap_or_else(|| "bash".to_string());
+    let mut session =
+        ShellSession::new(ShellConfig::new(shell, cwd, std::env::vars().collect()))
+            .map_err(|error| usage_error(&format!("cannot start the shell session: {error}")))?;
     if let Some((cwd, vars)) = &setup.restore {
-        let carried = vars.iter().map(|(name, value)| (name.clone(), runbook_exec::CarriedVariable { value: value.clone(), exported: true }));
+        let carried = vars.iter().map(|(name, value)| {
+            (
+                name.clone(),
+                runbook_exec::CarriedVariable {
+                    value: value.clone(),
+                    exported: true,
+                },
+            )
+        });
         if let Err(error) = session.restore(cwd, carried) {
             eprintln!("warning: could not restore the previous shell state: {error}");
         }
@@ -130,7 +192,11 @@ pub fn execute(setup: RunSetup<'_>, run_dir: runbook_timeline::RunDir, writer: T
     let live = std::io::stdout().is_terminal() && !setup.unattended;
     let mut renderer = EventRenderer::new(stdout_color(), live, hint, setup.unattended);
     let config = EngineConfig {
-        mode: if setup.unattended { RunMode::Unattended } else { RunMode::Interactive },
+        mode: if setup.unattended {
+            RunMode::Unattended
+        } else {
+            RunMode::Interactive
+        },
         keep_going: setup.keep_going,
         allow_destructive: setup.allow_destructive,
         has_terminal: std::io::stdin().is_terminal(),
@@ -140,13 +206,25 @@ pub fn execute(setup: RunSetup<'_>, run_dir: runbook_timeline::RunDir, writer: T
     let header = RunHeader {
         title: runbook.title(),
         runbook: runbook.path.clone(),
-        content_sha256: runbook_timeline::RunStarted::content_sha256(runbook.document.source.text().as_bytes()),
+        content_sha256: runbook_timeline::RunStarted::content_sha256(
+            runbook.document.source.text().as_bytes(),
+        ),
         resumed: setup.resumed,
     };
-    let mut engine = Engine::new(&runbook.graph, setup.plan, config, setup.variables, session, interrupter.clone());
+    let mut engine = Engine::new(
+        &runbook.graph,
+        setup.plan,
+        config,
+        setup.variables,
+        session,
+        interrupter.clone(),
+    );
     let outcome = {
         // The timeline first: a step is never run unrecorded.
-        let mut sinks = Sinks::new(vec![&mut recorder as &mut dyn EventSink, &mut renderer as &mut dyn EventSink]);
+        let mut sinks = Sinks::new(vec![
+            &mut recorder as &mut dyn EventSink,
+            &mut renderer as &mut dyn EventSink,
+        ]);
         if setup.unattended {
             engine.run(header, &mut Unattended, &mut sinks)
         } else {
@@ -160,7 +238,10 @@ pub fn execute(setup: RunSetup<'_>, run_dir: runbook_timeline::RunDir, writer: T
     }
     if let Some(reason) = &outcome.abort_reason {
         eprintln!("error: run aborted: {reason}");
-        eprintln!("the timeline so far is in {}", recorder.run_dir().path().display());
+        eprintln!(
+            "the timeline so far is in {}",
+            recorder.run_dir().path().display()
+        );
         return Err(exit_code::code(exit_code::FAILURE));
     }
     match outcome.status {
@@ -176,30 +257,49 @@ struct Unattended;
 
 impl Unattended {
     fn nobody<T>() -> PromptResult<T> {
-        Err(PromptError::Unavailable("unattended mode (--yes) never prompts".into()))
+        Err(PromptError::Unavailable(
+            "unattended mode (--yes) never prompts".into(),
+        ))
     }
 }
 
 impl Prompter for Unattended {
-    fn step_action(&mut self, _: &runbook_exec::StepView) -> PromptResult<runbook_exec::StepAction> {
+    fn step_action(
+        &mut self,
+        _: &runbook_exec::StepView,
+    ) -> PromptResult<runbook_exec::StepAction> {
         Self::nobody()
     }
-    fn manual_action(&mut self, _: &runbook_exec::StepView) -> PromptResult<runbook_exec::ManualAction> {
+    fn manual_action(
+        &mut self,
+        _: &runbook_exec::StepView,
+    ) -> PromptResult<runbook_exec::ManualAction> {
         Self::nobody()
     }
-    fn failure_action(&mut self, _: &runbook_exec::FailureView) -> PromptResult<runbook_exec::FailureAction> {
+    fn failure_action(
+        &mut self,
+        _: &runbook_exec::FailureView,
+    ) -> PromptResult<runbook_exec::FailureAction> {
         Self::nobody()
     }
     fn confirm(&mut self, _: &str) -> PromptResult<bool> {
         Self::nobody()
     }
-    fn typed_confirmation(&mut self, _: &runbook_exec::StepView, _: &[String]) -> PromptResult<bool> {
+    fn typed_confirmation(
+        &mut self,
+        _: &runbook_exec::StepView,
+        _: &[String],
+    ) -> PromptResult<bool> {
         Self::nobody()
     }
     fn value(&mut self, _: &runbook_exec::ValueRequest) -> PromptResult<String> {
         Self::nobody()
     }
-    fn edit_command(&mut self, _: &runbook_exec::StepView, _: &str) -> PromptResult<Option<String>> {
+    fn edit_command(
+        &mut self,
+        _: &runbook_exec::StepView,
+        _: &str,
+    ) -> PromptResult<Option<String>> {
         Self::nobody()
     }
     fn note(&mut self) -> PromptResult<Option<String>> {
@@ -218,22 +318,38 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
     let graph = &runbook.graph;
     let color = stdout_color();
     let style = |s: console::Style| if color { s } else { console::Style::new() };
-    let (bold, dim, red, yellow) =
-        (style(console::Style::new().bold()), style(console::Style::new().dim()), style(console::Style::new().red()), style(console::Style::new().yellow()));
-    println!("{} {}", bold.apply_to(format!("plan for {}", runbook.title())), dim.apply_to(format!("— {} steps, dry run: nothing runs", plan.len())));
+    let (bold, dim, red, yellow) = (
+        style(console::Style::new().bold()),
+        style(console::Style::new().dim()),
+        style(console::Style::new().red()),
+        style(console::Style::new().yellow()),
+    );
+    println!(
+        "{} {}",
+        bold.apply_to(format!("plan for {}", runbook.title())),
+        dim.apply_to(format!("— {} steps, dry run: nothing runs", plan.len()))
+    );
     let mut assigned: HashSet<String> = HashSet::new();
     let mut missing_overall: Vec<String> = Vec::new();
     for (position, &index) in plan.iter().enumerate() {
         let step = &graph.steps[index];
         println!();
-        println!("{} {} {}", bold.apply_to(format!("{}/{} {}", position + 1, plan.len(), step.id)), dim.apply_to(format!("[{}]", step.kind.as_str())), dim.apply_to(step.heading_display()));
+        println!(
+            "{} {} {}",
+            bold.apply_to(format!("{}/{} {}", position + 1, plan.len(), step.id)),
+            dim.apply_to(format!("[{}]", step.kind.as_str())),
+            dim.apply_to(step.heading_display())
+        );
         println!("  {}", step.title);
         if let Some(script) = &step.script {
             for input in &step.inputs {
                 variables.settle(&input.name);
             }
             let lookup = |name: &str| variables.get(name).map(|v| (v.value.clone(), v.secret));
-            for line in command_render::dry_run(&script.text, &step.inputs, &lookup).trim_end().lines() {
+            for line in command_render::dry_run(&script.text, &step.inputs, &lookup)
+                .trim_end()
+                .lines()
+            {
                 println!("  $ {line}");
             }
         }
@@ -272,20 +388,57 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
             println!("  {}", dim.apply_to(notes.join(" · ")));
         }
         if step.is_destructive() {
-            println!("  {}", red.apply_to(format!("⚠ destructive: {}", step.risk.destructive.iter().map(|r| r.what.as_str()).collect::<Vec<_>>().join(", "))));
+            println!(
+                "  {}",
+                red.apply_to(format!(
+                    "⚠ destructive: {}",
+                    step.risk
+                        .destructive
+                        .iter()
+                        .map(|r| r.what.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            );
         }
         if step.is_endless() {
-            println!("  {}", yellow.apply_to(format!("∞ never ends by itself: {}", step.risk.endless.iter().map(|r| r.what.as_str()).collect::<Vec<_>>().join(", "))));
+            println!(
+                "  {}",
+                yellow.apply_to(format!(
+                    "∞ never ends by itself: {}",
+                    step.risk
+                        .endless
+                        .iter()
+                        .map(|r| r.what.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            );
         }
         if !step.risk.interactive.is_empty() {
-            println!("  {}", yellow.apply_to(format!("⌨ interactive: {}", step.risk.interactive.iter().map(|r| r.what.as_str()).collect::<Vec<_>>().join(", "))));
+            println!(
+                "  {}",
+                yellow.apply_to(format!(
+                    "⌨ interactive: {}",
+                    step.risk
+                        .interactive
+                        .iter()
+                        .map(|r| r.what.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            );
         }
         let mut missing = Vec::new();
         for input in &step.inputs {
             if input.optional {
                 continue;
             }
-            let name = if input.kind == InputKind::Positional { format!("ARG{}", input.name) } else { input.name.clone() };
+            let name = if input.kind == InputKind::Positional {
+                format!("ARG{}", input.name)
+            } else {
+                input.name.clone()
+            };
             if assigned.contains(&name) || missing.contains(&name) {
                 continue;
             }
@@ -295,12 +448,21 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
             }
         }
         for name in &step.reads {
-            if !assigned.contains(name) && !missing.contains(name) && variables.settle(name).is_none() {
+            if !assigned.contains(name)
+                && !missing.contains(name)
+                && variables.settle(name).is_none()
+            {
                 missing.push(name.clone());
             }
         }
         if !missing.is_empty() {
-            println!("  {}", yellow.apply_to(format!("needs: {} (not set yet: prompted, or pass --var)", missing.join(", "))));
+            println!(
+                "  {}",
+                yellow.apply_to(format!(
+                    "needs: {} (not set yet: prompted, or pass --var)",
+                    missing.join(", ")
+                ))
+            );
             for name in missing {
                 if !missing_overall.contains(&name) {
                     missing_overall.push(name);
