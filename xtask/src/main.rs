@@ -40,6 +40,12 @@ enum Task {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Write man pages for `runbook` and each subcommand (generated from the clap definitions)
+    Man {
+        /// Output directory
+        #[arg(long, default_value = "target/man")]
+        dir: PathBuf,
+    },
     /// Runs PROGRAM ARGS... and prints `<wall ns> <peak RSS KiB> <exit code>`. Internal: a fresh
     /// process per measurement, so the peak RSS is that of the measured process tree alone.
     #[command(hide = true)]
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
             binary,
             rounds: rounds.max(1),
         }),
+        Task::Man { dir } => man(&dir),
         Task::MeasureChild { program, args } => {
             child_measurement::measure_child_main(&program, &args)
         }
@@ -72,6 +79,26 @@ fn main() -> ExitCode {
             eprintln!("xtask: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The man pages come from the CLI's own clap definitions (`runbook __man DIR`).
+fn man(dir: &std::path::Path) -> Result<(), String> {
+    let dir = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        workspace_root().join(dir)
+    };
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "-p", "runbook-cli", "--", "__man"])
+        .arg(&dir)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("writing man pages failed: {status}"))
     }
 }
 
