@@ -49,30 +49,18 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
     }];
 
     let bash_n = check(context, &corpus, &["--no-shellcheck"])?;
-    println!(
-        "check with bash -n: {:.0} ms, peak RSS {:.1} MiB",
-        bash_n.elapsed.as_secs_f64() * 1e3,
-        bash_n.peak_mib()
-    );
-    rows.push(SummaryRow {
-        ours: format!("{:.0} ms", bash_n.elapsed.as_secs_f64() * 1e3),
-        baseline: "-".into(),
-        peak_mib: Some(bash_n.peak_mib()),
-        ..SummaryRow::new(format!("check + bash -n x{RUNBOOKS}"))
-    });
+    rows.push(timed_row(
+        "check with bash -n",
+        format!("check + bash -n x{RUNBOOKS}"),
+        &bash_n,
+    ));
     if program_on_path("shellcheck") {
         let full = check(context, &corpus, &[])?;
-        println!(
-            "check with bash -n and ShellCheck: {:.0} ms, peak RSS {:.1} MiB",
-            full.elapsed.as_secs_f64() * 1e3,
-            full.peak_mib()
-        );
-        rows.push(SummaryRow {
-            ours: format!("{:.0} ms", full.elapsed.as_secs_f64() * 1e3),
-            baseline: "-".into(),
-            peak_mib: Some(full.peak_mib()),
-            ..SummaryRow::new(format!("check + ShellCheck x{RUNBOOKS}"))
-        });
+        rows.push(timed_row(
+            "check with bash -n and ShellCheck",
+            format!("check + ShellCheck x{RUNBOOKS}"),
+            &full,
+        ));
     } else {
         println!("check with ShellCheck: skipped, shellcheck is not installed");
     }
@@ -144,4 +132,19 @@ fn collect_markdown(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> 
 fn program_on_path(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+}
+
+/// Prints one timed `check` variant and returns its summary row (no baseline).
+fn timed_row(what: &str, label: String, measured: &Measurement) -> SummaryRow {
+    let millis = measured.elapsed.as_secs_f64() * 1e3;
+    println!(
+        "{what}: {millis:.0} ms, peak RSS {:.1} MiB",
+        measured.peak_mib()
+    );
+    SummaryRow {
+        ours: format!("{millis:.0} ms"),
+        baseline: "-".into(),
+        peak_mib: Some(measured.peak_mib()),
+        ..SummaryRow::new(label)
+    }
 }

@@ -120,7 +120,19 @@ pub struct RunArgs {
     pub variables: VariableArgs,
     #[command(flatten)]
     pub selection: SelectionArgs,
-    /// Unattended: run everything in order without prompting; stop at the first failure
+    #[command(flatten)]
+    pub mode: ModeArgs,
+    /// Print the plan with rendered commands and the inputs still missing; run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub state: StateDirArgs,
+}
+
+/// How a run or a resumed run proceeds: asking, or unattended.
+#[derive(Debug, Args)]
+pub struct ModeArgs {
+    /// Unattended: run the steps in order without prompting; stop at the first failure
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// With --yes: keep going after a failed step
@@ -129,12 +141,6 @@ pub struct RunArgs {
     /// With --yes: run destructive steps (refused otherwise)
     #[arg(long, requires = "yes")]
     pub allow_destructive: bool,
-    /// Print the plan with rendered commands and the inputs still missing; run nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Where runs are recorded [default: ./.runbook]
-    #[arg(long, env = "RUNBOOK_STATE_DIR", value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -331,15 +337,8 @@ pub struct ResumeArgs {
     pub variables: VariableArgs,
     #[command(flatten)]
     pub selection: SelectionArgs,
-    /// Unattended: run the remaining steps in order without prompting; stop at the first failure
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// With --yes: keep going after a failed step
-    #[arg(long, requires = "yes")]
-    pub keep_going: bool,
-    /// With --yes: run destructive steps (refused otherwise)
-    #[arg(long, requires = "yes")]
-    pub allow_destructive: bool,
+    #[command(flatten)]
+    pub mode: ModeArgs,
     #[command(flatten)]
     pub state: StateDirArgs,
 }

@@ -98,6 +98,29 @@ impl Harness {
         flags: &[(&str, &str)],
         prompter: &mut Script,
     ) -> (RunOutcome, Vec<Event>) {
+        let mut sink = CollectingSink::default();
+        let config = EngineConfig { mode, ..config };
+        let outcome = self.run_with(
+            markdown,
+            config,
+            flags,
+            Interrupter::new(),
+            prompter,
+            &mut sink,
+        );
+        (outcome, sink.events)
+    }
+
+    /// Runs `markdown` with any prompter, sink and interrupter.
+    fn run_with(
+        &self,
+        markdown: &str,
+        config: EngineConfig,
+        flags: &[(&str, &str)],
+        interrupter: Interrupter,
+        prompter: &mut dyn Prompter,
+        sink: &mut dyn runbook_exec::EventSink,
+    ) -> RunOutcome {
         let document = runbook_syntax::parse("test.md", markdown);
         assert!(!document.has_errors(), "{:?}", document.diagnostics);
         let graph = StepGraph::build(&document);
@@ -124,23 +147,14 @@ impl Harness {
             env.into_iter().collect(),
         ))
         .expect("session");
-        let mut engine = Engine::new(
-            &graph,
-            plan,
-            EngineConfig { mode, ..config },
-            variables,
-            session,
-            Interrupter::new(),
-        );
-        let mut sink = CollectingSink::default();
+        let mut engine = Engine::new(&graph, plan, config, variables, session, interrupter);
         let header = RunHeader {
             title: "test".into(),
             runbook: "test.md".into(),
             content_sha256: String::new(),
             resumed: false,
         };
-        let outcome = engine.run(header, prompter, &mut sink);
-        (outcome, sink.events)
+        engine.run(header, prompter, sink)
     }
 }
 
@@ -717,26 +731,15 @@ fn prompter_interrupt_pauses_the_run() {
         fn show_list(&mut self, _: &[StepStatusLine]) {}
     }
     let harness = Harness::new();
-    let document = runbook_syntax::parse("t.md", TWO_STEPS);
-    let graph = StepGraph::build(&document);
-    let session =
-        ShellSession::new(ShellConfig::new("bash", harness.dir.path(), Vec::new())).unwrap();
-    let mut engine = Engine::new(
-        &graph,
-        graph.order.clone(),
-        EngineConfig::default(),
-        VariableStore::default(),
-        session,
-        Interrupter::new(),
-    );
     let mut sink = CollectingSink::default();
-    let header = RunHeader {
-        title: "t".into(),
-        runbook: "t.md".into(),
-        content_sha256: String::new(),
-        resumed: false,
-    };
-    let outcome = engine.run(header, &mut Interrupting, &mut sink);
+    let outcome = harness.run_with(
+        TWO_STEPS,
+        EngineConfig::default(),
+        &[],
+        Interrupter::new(),
+        &mut Interrupting,
+        &mut sink,
+    );
     assert_eq!(outcome.status, RunStatus::Interrupted);
     assert!(matches!(sink.events.last(), Some(Event::RunPaused { .. })));
 }
@@ -758,29 +761,18 @@ fn a_failing_sink_stops_the_run_before_the_next_step() {
         }
     }
     let harness = Harness::new();
-    let document = runbook_syntax::parse("t.md", TWO_STEPS);
-    let graph = StepGraph::build(&document);
-    let session =
-        ShellSession::new(ShellConfig::new("bash", harness.dir.path(), Vec::new())).unwrap();
     let config = EngineConfig {
         mode: RunMode::Unattended,
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(
-        &graph,
-        graph.order.clone(),
+    let outcome = harness.run_with(
+        TWO_STEPS,
         config,
-        VariableStore::default(),
-        session,
+        &[],
         Interrupter::new(),
+        &mut Script::default(),
+        &mut FailAfter(1),
     );
-    let header = RunHeader {
-        title: "t".into(),
-        runbook: "t.md".into(),
-        content_sha256: String::new(),
-        resumed: false,
-    };
-    let outcome = engine.run(header, &mut Script::default(), &mut FailAfter(1));
     assert_eq!(outcome.status, RunStatus::Aborted);
     assert!(outcome.abort_reason.unwrap().contains("disk full"));
     assert!(harness.path("one.txt").exists());
@@ -793,39 +785,28 @@ fn a_failing_sink_stops_the_run_before_the_next_step() {
 #[test]
 fn a_stop_signal_pauses_the_run_with_the_step_interrupted() {
     let harness = Harness::new();
-    let document = runbook_syntax::parse(
-        "t.md",
-        "# T\n\n```bash {name=long}\nsleep 1000\n```\n\n```bash {name=next}\ntouch next\n```\n",
-    );
-    let graph = StepGraph::build(&document);
-    let session =
-        ShellSession::new(ShellConfig::new("bash", harness.dir.path(), Vec::new())).unwrap();
     let interrupter = Interrupter::new();
     let config = EngineConfig {
         mode: RunMode::Unattended,
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(
-        &graph,
-        graph.order.clone(),
-        config,
-        VariableStore::default(),
-        session,
-        interrupter.clone(),
-    );
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        interrupter.request_shutdown();
-    });
-    let mut sink = CollectingSink::default();
-    let header = RunHeader {
-        title: "t".into(),
-        runbook: "t.md".into(),
-        content_sha256: String::new(),
-        resumed: false,
+    let stopper = {
+        let interrupter = interrupter.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            interrupter.request_shutdown();
+        })
     };
+    let mut sink = CollectingSink::default();
     let started = std::time::Instant::now();
-    let outcome = engine.run(header, &mut Script::default(), &mut sink);
+    let outcome = harness.run_with(
+        "# T\n\n```bash {name=long}\nsleep 1000\n```\n\n```bash {name=next}\ntouch next\n```\n",
+        config,
+        &[],
+        interrupter,
+        &mut Script::default(),
+        &mut sink,
+    );
     stopper.join().unwrap();
     assert_eq!(outcome.status, RunStatus::Paused);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));

@@ -23,11 +23,11 @@ use crate::usage_error;
 use runbook_exec::{ValueSource, command_render};
 use runbook_graph::StepKind;
 use runbook_timeline::{
-    Event, EventKind, RunDir, RunStarted, RunState, RunStatus, StateDir, TimelineWriter, list_runs,
+    Event, EventKind, RunDir, RunStarted, RunState, RunStatus, StateDir, list_runs,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{IsTerminal, Read, Seek, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -95,11 +95,10 @@ impl RunLock {
 }
 
 pub fn run(args: &ResumeArgs) -> Result<(), ExitCode> {
-    if !args.yes && !std::io::stdin().is_terminal() {
-        return Err(usage_error(
-            "no terminal to ask on: resume with --yes for unattended mode (it never prompts)",
-        ));
-    }
+    super::run::require_terminal(
+        &args.mode,
+        "resume with --yes for unattended mode (it never prompts)",
+    )?;
     let state_dir = runs::state_dir(&args.state);
     let run_dir = match args.run.as_deref() {
         Some(query) => runs::find(&state_dir, Some(query))?,
@@ -187,16 +186,16 @@ pub fn run(args: &ResumeArgs) -> Result<(), ExitCode> {
     };
     let plan = remaining_plan(&runbook, &full_plan, &completed, &skipped);
     report_resume_point(
-        &run_dir, &started, &state, &runbook, &plan, &completed, args.yes,
+        &run_dir,
+        &started,
+        &state,
+        &runbook,
+        &plan,
+        &completed,
+        args.mode.yes,
     );
 
-    let actor = if args.yes {
-        runbook_timeline::AUTOMATION_ACTOR.to_string()
-    } else {
-        runbook_timeline::current_actor()
-    };
-    let writer = TimelineWriter::open(run_dir.timeline_path(), actor)
-        .map_err(|error| usage_error(&format!("cannot open the timeline: {error}")))?;
+    let writer = super::run::open_timeline(&run_dir, &args.mode)?;
     let restore = state
         .last_cwd
         .clone()
@@ -205,9 +204,9 @@ pub fn run(args: &ResumeArgs) -> Result<(), ExitCode> {
         runbook: &runbook,
         plan,
         variables,
-        unattended: args.yes,
-        keep_going: args.keep_going,
-        allow_destructive: args.allow_destructive,
+        unattended: args.mode.yes,
+        keep_going: args.mode.keep_going,
+        allow_destructive: args.mode.allow_destructive,
         completed,
         resumed: true,
         restore,

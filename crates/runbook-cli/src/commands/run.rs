@@ -1,7 +1,7 @@
 //! `runbook run`: walks the step graph with a person at the keyboard, or
 //! unattended with `--yes`; `--dry-run` prints the plan and runs nothing.
 
-use crate::cli::{RunArgs, SelectionArgs, VariableArgs};
+use crate::cli::{ModeArgs, RunArgs, SelectionArgs, VariableArgs};
 use crate::color::{stderr_color, stdout_color};
 use crate::diagnostic_render::render_human;
 use crate::env_file::{parse_env_file, parse_var_flag};
@@ -31,37 +31,52 @@ pub fn run(args: &RunArgs) -> Result<(), ExitCode> {
         print_dry_run(&runbook, &plan, variables);
         return Ok(());
     }
-    if !args.yes && !std::io::stdin().is_terminal() {
-        return Err(usage_error(
-            "no terminal to ask on: run with --yes for unattended mode (it never prompts), or --dry-run to see the plan",
-        ));
-    }
-    let state_dir = StateDir::resolve(args.state_dir.clone());
+    require_terminal(
+        &args.mode,
+        "run with --yes for unattended mode (it never prompts), or --dry-run to see the plan",
+    )?;
+    let state_dir = StateDir::resolve(args.state.state_dir.clone());
     let run_dir = state_dir
         .create_run()
         .map_err(|error| usage_error(&format!("cannot create the run directory: {error}")))?;
     // Held while the run executes, so `runbook resume` cannot start it a second time.
     let _lock = crate::commands::resume::RunLock::acquire(&run_dir)
         .map_err(|message| usage_error(&message))?;
-    let actor = if args.yes {
-        runbook_timeline::AUTOMATION_ACTOR.to_string()
-    } else {
-        runbook_timeline::current_actor()
-    };
-    let writer = TimelineWriter::open(run_dir.timeline_path(), actor)
-        .map_err(|error| usage_error(&format!("cannot open the timeline: {error}")))?;
+    let writer = open_timeline(&run_dir, &args.mode)?;
     let setup = RunSetup {
         runbook: &runbook,
         plan,
         variables,
-        unattended: args.yes,
-        keep_going: args.keep_going,
-        allow_destructive: args.allow_destructive,
+        unattended: args.mode.yes,
+        keep_going: args.mode.keep_going,
+        allow_destructive: args.mode.allow_destructive,
         completed: HashSet::new(),
         resumed: false,
         restore: None,
     };
     execute(setup, run_dir, writer)
+}
+
+/// Without `--yes`, runs need a terminal to ask on; fail at once rather than hang.
+pub fn require_terminal(mode: &ModeArgs, advice: &str) -> Result<(), ExitCode> {
+    if mode.yes || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    Err(usage_error(&format!("no terminal to ask on: {advice}")))
+}
+
+/// Opens the run's timeline for appending, as the operator or as automation.
+pub fn open_timeline(
+    run_dir: &runbook_timeline::RunDir,
+    mode: &ModeArgs,
+) -> Result<TimelineWriter, ExitCode> {
+    let actor = if mode.yes {
+        runbook_timeline::AUTOMATION_ACTOR.to_string()
+    } else {
+        runbook_timeline::current_actor()
+    };
+    TimelineWriter::open(run_dir.timeline_path(), actor)
+        .map_err(|error| usage_error(&format!("cannot open the timeline: {error}")))
 }
 
 /// Everything `run` and `resume` share.
