@@ -71,6 +71,7 @@ mod human_format;
 mod reader;
 mod render_html;
 mod render_markdown;
+mod run_lock;
 mod run_state;
 mod runs;
 mod state_dir;
@@ -93,6 +94,7 @@ pub use export::{
 pub use reader::{TimelineWarning, parse_timeline, read_timeline};
 pub use render_html::{HTML_TEMPLATE, render_html};
 pub use render_markdown::{DEFAULT_MARKDOWN_TEMPLATE, escape_markdown, render_markdown};
+pub use run_lock::{RUN_LOCK_FILE, RunLock};
 pub use run_state::{RunState, UnfinishedStep};
 pub use runs::{RunSummary, RunSummaryStatus, active_run, find_run, list_runs};
 pub use state_dir::{

@@ -40,8 +40,8 @@ pub fn run(args: &RunArgs) -> Result<(), ExitCode> {
         .create_run()
         .map_err(|error| usage_error(&format!("cannot create the run directory: {error}")))?;
     // Held while the run executes, so `runbook resume` cannot start it a second time.
-    let _lock = crate::commands::resume::RunLock::acquire(&run_dir)
-        .map_err(|message| usage_error(&message))?;
+    let _lock =
+        runbook_timeline::RunLock::acquire(&run_dir).map_err(|message| usage_error(&message))?;
     let writer = open_timeline(&run_dir, &args.mode)?;
     let setup = RunSetup {
         runbook: &runbook,

@@ -3,9 +3,9 @@
 //! timeline with its warnings on stderr, and printing to a closed pipe.
 
 use crate::cli::{RunsArgs, StateDirArgs};
-use crate::commands::resume::RunLock;
 use crate::exit_code;
 use crate::usage_error;
+use runbook_timeline::RunLock;
 use runbook_timeline::{
     Event, RunDir, RunState, RunStatus, RunSummary, RunSummaryStatus, StateDir, TimelineError,
     find_run, list_runs, read_timeline,
