@@ -1,13 +1,10 @@
 //! `steps`: 1,000 trivial steps through the real binary (`runbook run --yes`) vs 1,000
 //! `bash -c true` spawns, per-step cost.
 //!
-//! A runbook step costs a bash start plus the session state carried in and dumped out, the
-//! events, the step log and the durable (fsynced) timeline. The timeline's fsync dominates on a
-//! disk, so the run state is measured both on disk (`target/bench-state`) and on a memory file
-//! system (`/dev/shm`), in alternating rounds with the baseline.
-//!
-//! A third series runs runbook's bash wrapper alone (state sourced, script sourced, state dumped;
-//! no engine, no timeline): the floor for any engine that starts one bash per step.
+//! A runbook step costs a fork of the session's long-lived bash plus the session state carried
+//! in and dumped out, the events, the step log and the durable (fsynced) timeline. The run state
+//! is measured both on disk (`target/bench-state`), where the timeline's fsync costs most, and on
+//! a memory file system (`/dev/shm`), in alternating rounds with the baseline.
 
 use crate::bench::{BenchContext, remove_dir};
 use crate::child_measurement::{MeasuredCommand, Measurement, median};
@@ -45,8 +42,6 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
         });
     }
 
-    let wrapper = WrapperFloor::prepare(&context.data_dir)?;
-    let mut wrapper_rounds: Vec<f64> = Vec::new();
     let mut baseline_rounds: Vec<f64> = Vec::new();
     // Per location: (per-step seconds per round, ratio per round, peak KiB per round).
     let mut ours_rounds: Vec<(Vec<f64>, Vec<f64>, Vec<u64>)> =
@@ -72,11 +67,6 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
             round + 1,
             baseline * 1e6
         );
-        if let Some(wrapper) = &wrapper {
-            let per_step = wrapper.run(STEPS)?.as_secs_f64() / STEPS as f64;
-            wrapper_rounds.push(per_step / baseline);
-            line.push_str(&format!(" · wrapper alone {:.0} µs/step", per_step * 1e6));
-        }
         for ((location, measured), rounds) in locations.iter().zip(&ours).zip(&mut ours_rounds) {
             let per_step = measured.elapsed.as_secs_f64() / STEPS as f64;
             rounds.0.push(per_step);
@@ -97,18 +87,6 @@ pub fn run(context: &BenchContext) -> Result<Vec<SummaryRow>, String> {
 
     let baseline = median(&baseline_rounds);
     let mut rows = Vec::new();
-    if !wrapper_rounds.is_empty() {
-        let ratio = median(&wrapper_rounds);
-        println!(
-            "bash + runbook's wrapper alone (no engine): {ratio:.2}x bash -c true, the floor with one bash per step"
-        );
-        rows.push(SummaryRow {
-            ours: format!("{:.0} µs/step", ratio * baseline * 1e6),
-            baseline: format!("{:.0} µs/step", baseline * 1e6),
-            ratio: Some(ratio),
-            ..SummaryRow::new("steps: bash wrapper alone (floor)")
-        });
-    }
     for (location, (per_step, ratios, peaks)) in locations.iter().zip(ours_rounds) {
         let ours = median(&per_step);
         let ratio = median(&ratios);
@@ -159,78 +137,6 @@ fn bash_spawns(count: usize) -> Result<Duration, String> {
         }
     }
     Ok(started.elapsed())
-}
-
-/// runbook's bash wrapper run the way the engine runs it, without the engine: taken from the
-/// exec crate's source, so it stays the real one. `None` (and a note) if it cannot be found.
-struct WrapperFloor {
-    wrapper: String,
-    scripts_dir: PathBuf,
-    state_file: PathBuf,
-    dump_file: PathBuf,
-    step_cwd: PathBuf,
-}
-
-impl WrapperFloor {
-    fn prepare(data_dir: &Path) -> Result<Option<Self>, String> {
-        let source_path =
-            crate::workspace_root().join("crates/runbook-exec/src/process_bash_wrapper.rs");
-        let source = std::fs::read_to_string(&source_path)
-            .map_err(|e| format!("cannot read {}: {e}", source_path.display()))?;
-        let between = |start: &str, end: &str| {
-            source
-                .split_once(start)
-                .and_then(|(_, rest)| rest.split_once(end))
-                .map(|(text, _)| text.to_owned())
-        };
-        let (Some(wrapper), Some(prefix)) = (
-            between("WRAPPER: &str = r##\"", "\"##;"),
-            between("FIRST_LINE_PREFIX: &str = r#\"", "\"#;"),
-        ) else {
-            println!(
-                "  (the wrapper-alone series is skipped: WRAPPER or FIRST_LINE_PREFIX not found in {})",
-                source_path.display()
-            );
-            return Ok(None);
-        };
-        let dir = data_dir.join("wrapper-floor");
-        let scripts_dir = dir.join("scripts");
-        std::fs::create_dir_all(&scripts_dir)
-            .map_err(|e| format!("cannot create {}: {e}", scripts_dir.display()))?;
-        std::fs::write(scripts_dir.join("step"), format!("{prefix}true\n"))
-            .map_err(|e| e.to_string())?;
-        let state_file = dir.join("state");
-        std::fs::write(&state_file, "export BENCH_CARRIED=1\n").map_err(|e| e.to_string())?;
-        Ok(Some(WrapperFloor {
-            wrapper,
-            scripts_dir,
-            state_file,
-            dump_file: dir.join("dump"),
-            step_cwd: data_dir.to_path_buf(),
-        }))
-    }
-
-    fn run(&self, count: usize) -> Result<Duration, String> {
-        let started = Instant::now();
-        for sequence in 1..=count {
-            let status = Command::new("bash")
-                .args(["--noprofile", "--norc", "-c", &self.wrapper, "step"])
-                .current_dir(&self.scripts_dir)
-                .env("__runbook_state_in", &self.state_file)
-                .env("__runbook_dump_out", &self.dump_file)
-                .env("__runbook_seq", sequence.to_string())
-                .env("__runbook_step_cwd", &self.step_cwd)
-                .env("__runbook_argc", "0")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .status()
-                .map_err(|e| format!("cannot run bash: {e}"))?;
-            if !status.success() {
-                return Err(format!("the wrapper alone failed: {status}"));
-            }
-        }
-        Ok(started.elapsed())
-    }
 }
 
 fn runbook_run(

@@ -377,7 +377,7 @@ fn a_destructive_step_runs_only_when_its_name_is_typed() {
 fn ctrl_c_stops_the_whole_step_and_a_second_ctrl_c_quits_with_130() {
     // A foreground sleep and a background child: both must die.
     let workspace = Workspace::new(
-        "# Wait\n\n```bash {name=long-wait}\nsleep 987651 &\necho $! > child.pid\necho $$ > shell.pid\necho \"waiting-$((6 * 7))\"\nsleep 987652\n```\n\n```bash {name=after}\ntouch after.txt\n```\n",
+        "# Wait\n\n```bash {name=long-wait}\nsleep 987651 &\necho $! > child.pid\necho $BASHPID > shell.pid\necho \"waiting-$((6 * 7))\"\nsleep 987652\n```\n\n```bash {name=after}\ntouch after.txt\n```\n",
     );
     let mut terminal = workspace.spawn(&[], &[]);
     terminal.expect(STEP_PROMPT);

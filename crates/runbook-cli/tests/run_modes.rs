@@ -234,7 +234,7 @@ fn exit_code_2_for_a_runbook_with_errors() {
 #[test]
 fn exit_code_130_when_interrupted_and_the_state_is_saved() {
     let workspace = Workspace::new(
-        "# Demo\n\n```bash {name=long-wait}\necho $$ > shell.pid\necho \"waiting-$((6 * 7))\"\nsleep 987653\n```\n\n```bash {name=later}\ntouch later.txt\n```\n",
+        "# Demo\n\n```bash {name=long-wait}\necho $BASHPID > shell.pid\necho \"waiting-$((6 * 7))\"\nsleep 987653\n```\n\n```bash {name=later}\ntouch later.txt\n```\n",
     );
     let (reader, writer) = std::io::pipe().expect("pipe");
     let handle = workspace

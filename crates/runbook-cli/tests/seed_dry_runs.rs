@@ -108,7 +108,7 @@ fn expected_missing(graph: &StepGraph, defaults: &BTreeSet<String>) -> Vec<(Stri
         let step = &graph.steps[index];
         let mut missing: Vec<String> = Vec::new();
         let required = step
-            .inputs
+            .inputs()
             .iter()
             .filter(|input| !input.optional)
             .map(|input| {
@@ -118,7 +118,7 @@ fn expected_missing(graph: &StepGraph, defaults: &BTreeSet<String>) -> Vec<(Stri
                     input.name.clone()
                 }
             });
-        for name in required.chain(step.reads.iter().cloned()) {
+        for name in required.chain(step.reads().iter().cloned()) {
             if !assigned.contains(&name)
                 && !environment.contains(name.as_str())
                 && !defaults.contains(&name)
@@ -128,7 +128,7 @@ fn expected_missing(graph: &StepGraph, defaults: &BTreeSet<String>) -> Vec<(Stri
             }
         }
         per_step.push((step.id.clone(), missing));
-        assigned.extend(step.assigns.iter().cloned());
+        assigned.extend(step.assigns().iter().cloned());
     }
     per_step
 }

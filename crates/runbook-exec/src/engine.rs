@@ -405,7 +405,7 @@ impl<'a> Engine<'a> {
         if self.unattended() {
             if step.is_destructive() && !self.config.allow_destructive {
                 let what: Vec<&str> = step
-                    .risk
+                    .risk()
                     .destructive
                     .iter()
                     .map(|r| r.what.as_str())
@@ -653,7 +653,7 @@ impl<'a> Engine<'a> {
     ) -> Result<Vec<String>, Halt> {
         let step = self.step(position);
         let mut needed: Vec<(String, Option<String>)> = Vec::new();
-        for input in &step.inputs {
+        for input in step.inputs() {
             if input.optional || input.kind == InputKind::Positional {
                 continue;
             }
@@ -661,7 +661,7 @@ impl<'a> Engine<'a> {
                 needed.push((input.name.clone(), input.literal.clone()));
             }
         }
-        for name in &step.reads {
+        for name in step.reads() {
             if !needed.iter().any(|(known, _)| known == name) {
                 needed.push((name.clone(), None));
             }
@@ -708,7 +708,7 @@ impl<'a> Engine<'a> {
         }
         let mut positional = Vec::new();
         let highest = step
-            .inputs
+            .inputs()
             .iter()
             .filter(|input| input.kind == InputKind::Positional)
             .filter_map(|input| input.name.parse::<usize>().ok())
@@ -812,10 +812,10 @@ impl<'a> Engine<'a> {
         let attributes = &step.attributes;
         let attempts = attributes.retries.unwrap_or(0) + 1;
         let delay = attributes.delay.unwrap_or(self.config.retry_delay);
-        let executable = command_render::executable(command, &step.inputs);
+        let executable = command_render::executable(command, step.inputs());
         let display = {
             let lookup = |name: &str| self.lookup(name);
-            let shown = command_render::display(command, &step.inputs, &lookup);
+            let shown = command_render::display(command, step.inputs(), &lookup);
             self.redactor.redact_str(&shown).0
         };
         let io = if step.needs_terminal() && self.config.has_terminal {
@@ -1127,11 +1127,11 @@ impl<'a> Engine<'a> {
         let lookup = |name: &str| self.lookup(name);
         let display_command = step.script.as_ref().map(|_| {
             self.redactor
-                .redact_str(&command_render::display(command, &step.inputs, &lookup))
+                .redact_str(&command_render::display(command, step.inputs(), &lookup))
                 .0
         });
         let mut variables = Vec::new();
-        for input in &step.inputs {
+        for input in step.inputs() {
             if input.kind == InputKind::Positional
                 || variables
                     .iter()
@@ -1161,8 +1161,8 @@ impl<'a> Engine<'a> {
             context.insert(
                 0,
                 (
-                    step.language.clone().unwrap_or_else(|| "text".into()),
-                    body.clone(),
+                    step.language.as_deref().unwrap_or("text").to_string(),
+                    body.to_string(),
                 ),
             );
         }
@@ -1173,22 +1173,22 @@ impl<'a> Engine<'a> {
             total: self.plan.len(),
             kind: step.kind.as_str(),
             title: step.title.clone(),
-            heading_path: step.heading_path.clone(),
-            instruction: step.instruction.clone(),
+            heading_path: step.heading_path.to_vec(),
+            instruction: step.instruction.as_deref().map(str::to_string),
             display_command,
             variables,
             context,
-            expected_output: step.expected_output.clone(),
+            expected_output: step.expected_output.as_deref().map(str::to_string),
             session_input: step.session_input.clone(),
             destructive: step
-                .risk
+                .risk()
                 .destructive
                 .iter()
                 .map(|r| r.what.clone())
                 .collect(),
-            endless: step.risk.endless.iter().map(|r| r.what.clone()).collect(),
+            endless: step.risk().endless.iter().map(|r| r.what.clone()).collect(),
             interactive: step
-                .risk
+                .risk()
                 .interactive
                 .iter()
                 .map(|r| r.what.clone())

@@ -18,6 +18,7 @@ mod process_interrupter;
 mod process_output;
 mod process_step_outcome;
 mod process_step_request;
+mod process_step_server;
 mod process_waker;
 mod prompter;
 mod shell_session;

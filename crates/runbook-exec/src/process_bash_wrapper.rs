@@ -1,10 +1,14 @@
 //! The bash code around a step's script.
 //!
-//! Each step runs as `bash --noprofile --norc -c WRAPPER LABEL`, started in the session's private
-//! `scripts` directory where the step's script is saved under the file name LABEL. The wrapper:
+//! A step's shell starts in one of two ways. Steps whose output runbook captures (almost all)
+//! run in a subshell forked by the session's long-lived step server ([`STEP_SERVER`]); steps
+//! that get the terminal run as `bash --noprofile --norc -c WRAPPER LABEL` of their own. Either
+//! way the shell starts in the session's private `scripts` directory, where the step's script is
+//! saved under the file name LABEL, and then:
 //!
-//! 1. un-exports its own control variables and rebuilds `$1...` from the environment (positional
-//!    arguments never appear on the command line, where any user could read them);
+//! 1. sets its control variables (from the request file, or un-exported from the environment)
+//!    and `$1...` (positional arguments never appear on a command line, where any user could
+//!    read them);
 //! 2. sources the carried state (the only extra file read);
 //! 3. sources the script by its bare file name, so bash's messages read `LABEL: line N: ...`.
 //!    `sourcepath` is switched off for that, so a label that matches a program on `PATH` still
@@ -16,9 +20,9 @@
 //!    [`crate::process_carried_state`]), which validates the completion marker and then writes
 //!    the next state file atomically (temp + rename).
 //!
-//! Only builtins run here: no `sed`, `grep`, `cat` or `mv` processes, so a step costs one bash
-//! start plus a few hundred microseconds. Every command is spelled `builtin ...` because the
-//! carried state may define functions with builtin names (a `cd` wrapper, say).
+//! Only builtins run here: no `sed`, `grep`, `cat` or `mv` processes, so a step costs one fork
+//! of the server plus a few hundred microseconds. Every command is spelled `builtin ...` because
+//! the carried state may define functions with builtin names (a `cd` wrapper, say).
 
 /// Environment variable with the carried state script to source; empty when there is none.
 pub(crate) const STATE_IN_VARIABLE: &str = "__runbook_state_in";
@@ -34,12 +38,12 @@ pub(crate) const ARG_COUNT_VARIABLE: &str = "__runbook_argc";
 /// Prefix of the environment variables holding positional arguments (`__runbook_arg_1`, ...).
 pub(crate) const ARG_VARIABLE_PREFIX: &str = "__runbook_arg_";
 
-/// The `-c` program. `$0` is the script's file name, relative to the shell's start directory.
-///
-/// `declare -A`/`=()` compound assignments cannot be written as `builtin declare`, which is why
-/// the array below is created by plain assignment. Right after the script, `set +x` runs with
-/// stderr discarded so a step that turned on xtrace does not trace the wrapper.
-pub(crate) const WRAPPER: &str = r##"builtin declare +x __runbook_state_in __runbook_dump_out __runbook_seq __runbook_step_cwd __runbook_argc
+/// The prelude of a step that starts its own bash (`bash -c WRAPPER LABEL`): the control
+/// variables arrive in the environment and are un-exported at once, and `$1...` are rebuilt from
+/// the environment. `$0` is the script's file name, relative to the shell's start directory.
+macro_rules! own_shell_prelude {
+    () => {
+        r##"builtin declare +x __runbook_state_in __runbook_dump_out __runbook_seq __runbook_step_cwd __runbook_argc
 if [[ $__runbook_argc != 0 ]]; then
   __runbook_args=()
   for (( __runbook_i = 1; __runbook_i <= __runbook_argc; __runbook_i++ )); do
@@ -50,7 +54,21 @@ if [[ $__runbook_argc != 0 ]]; then
   builtin set -- "${__runbook_args[@]}"
   builtin unset -v __runbook_args __runbook_i __runbook_n
 fi
-[[ -z $__runbook_state_in ]] || builtin source -- "$__runbook_state_in"
+__runbook_script=$0
+"##
+    };
+}
+
+/// What every step shell does once its control variables are set: source the carried state, run
+/// the script, dump the state. Shared by both ways a step's shell starts, so a step behaves the
+/// same whichever way it ran.
+///
+/// `declare -A`/`=()` compound assignments cannot be written as `builtin declare`, which is why
+/// arrays are created by plain assignment. Right after the script, `set +x` runs with stderr
+/// discarded so a step that turned on xtrace does not trace the wrapper.
+macro_rules! step_body {
+    () => {
+        r##"[[ -z $__runbook_state_in ]] || builtin source -- "$__runbook_state_in"
 __runbook_save_state='{ builtin set +x; builtin trap - DEBUG ERR RETURN; } 2>/dev/null
 builtin set +e +u +C +o pipefail +o posix
 if [[ -z ${__runbook_state_saved-} ]]; then
@@ -59,11 +77,81 @@ if [[ -z ${__runbook_state_saved-} ]]; then
   { builtin declare -p; builtin printf "%s\n" "# runbook-functions"; builtin declare -f; builtin printf "# runbook-state-complete %s\n" "$__runbook_seq"; } > "$__runbook_dump_out"
 fi'
 builtin shopt -u sourcepath
-builtin source -- "$0"
+builtin source -- "$__runbook_script"
 { __runbook_status=$?; builtin set +x; } 2>/dev/null
 builtin eval "$__runbook_save_state"
 builtin exit "$__runbook_status"
-"##;
+"##
+    };
+}
+
+/// The `-c` program of a step that starts its own bash (steps that get the terminal).
+pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), step_body!());
+
+/// The `-c` program of the session's step server (`bash -c STEP_SERVER runbook REQUEST OUT ERR`),
+/// which runs every step whose output is captured.
+///
+/// Starting a bash costs about a millisecond (exec, dynamic linking, start-up); forking one that
+/// is already running costs less than half of that. The server reads one line per step from its
+/// stdin and forks a subshell for it. Job control (`set -m`) puts each subshell in a process group
+/// of its own, which timeouts and Ctrl-C signal as a whole, as they would a bash of its own; the
+/// server lives in yet another group and outlives them. The subshell is a background job that the
+/// server waits for: a non-interactive bash with job control ends itself when a *foreground* job
+/// dies of SIGINT, trap or no trap. The wait is repeated until the job is really gone, because a
+/// trapped signal to the server ends `wait` early. The server reports on its stdout:
+/// `pid N` when the subshell starts (N is its process group) and `done STATUS` when it ended.
+///
+/// The subshell reads its control values, positional arguments and the step's variables from the
+/// request file, NUL-separated, with `read -r -d ''` into variables: a value is never parsed as
+/// shell code. It opens the FIFOs runbook is reading as its stdout and stderr. `BASH_ARGV0` makes
+/// `$0` the script's label, as in a bash of its own; `$$` is the server's pid, as in any subshell
+/// and as in a terminal where the steps are pasted one after another.
+///
+/// `exec` is the one command not spelled `builtin exec`: redirections on `builtin exec` last only
+/// for that command. A function of that name, imported from the environment, is removed first.
+///
+/// The server's `INT`, `TERM`, `HUP` and `QUIT` traps keep a stray signal (a step's `kill $$`)
+/// from ending it; subshells start with the default dispositions again. It ends when runbook
+/// closes its stdin.
+pub(crate) const STEP_SERVER: &str = concat!(
+    r##"builtin unset -f exec
+builtin set -m
+builtin trap : INT TERM HUP QUIT
+__runbook_request=$1 __runbook_out=$2 __runbook_err=$3
+builtin set --
+while IFS= builtin read -r __runbook_command; do
+  (
+    builtin trap - INT TERM HUP QUIT
+    builtin printf 'pid %s\n' "$BASHPID"
+    exec </dev/null >"$__runbook_out" 2>"$__runbook_err"
+    {
+      IFS= builtin read -r -d '' __runbook_seq
+      IFS= builtin read -r -d '' __runbook_script
+      IFS= builtin read -r -d '' __runbook_step_cwd
+      IFS= builtin read -r -d '' __runbook_state_in
+      IFS= builtin read -r -d '' __runbook_dump_out
+      IFS= builtin read -r -d '' __runbook_argc
+      __runbook_args=()
+      for (( __runbook_i = 0; __runbook_i < __runbook_argc; __runbook_i++ )); do
+        IFS= builtin read -r -d '' __runbook_v
+        __runbook_args+=("$__runbook_v")
+      done
+      while IFS= builtin read -r -d '' __runbook_n && IFS= builtin read -r -d '' __runbook_v; do
+        builtin export -- "$__runbook_n=$__runbook_v"
+      done
+    } < "$__runbook_request"
+    builtin set -- "${__runbook_args[@]}"
+    BASH_ARGV0=$__runbook_script
+    builtin unset -v __runbook_args __runbook_i __runbook_n __runbook_v __runbook_command __runbook_request __runbook_out __runbook_err __runbook_step __runbook_status
+"##,
+    step_body!(),
+    r##"  ) &
+  __runbook_step=$!
+  while builtin wait "$__runbook_step"; __runbook_status=$?; builtin kill -0 "$__runbook_step" 2>/dev/null; do :; done
+  builtin printf 'done %s\n' "$__runbook_status"
+done
+"##
+);
 
 /// Put in front of the script's first line. It moves into the step's directory (the shell
 /// starts in the scripts directory so `source` finds the script by bare name), forgets that

@@ -42,6 +42,11 @@ pub enum ExecIoError {
     WriteState { path: PathBuf, source: io::Error },
     /// `restore` was given state that cannot be carried.
     InvalidRestore { reason: String },
+    /// The request file or an output FIFO of a step could not be set up in the private state
+    /// directory.
+    PrepareStep { path: PathBuf, source: io::Error },
+    /// The session's step server could not start the step, twice in a row.
+    StepServer { reason: String },
 }
 
 impl fmt::Display for ExecIoError {
@@ -118,6 +123,16 @@ impl fmt::Display for ExecIoError {
             ExecIoError::InvalidRestore { reason } => {
                 write!(f, "cannot restore the shell state: {reason}")
             }
+            ExecIoError::PrepareStep { path, source } => {
+                write!(
+                    f,
+                    "cannot prepare {} for the step: {source}",
+                    path.display()
+                )
+            }
+            ExecIoError::StepServer { reason } => {
+                write!(f, "cannot start the step in the session's shell: {reason}")
+            }
         }
     }
 }
@@ -132,13 +147,15 @@ impl std::error::Error for ExecIoError {
             | ExecIoError::ReadOutput { source, .. }
             | ExecIoError::WaitForStep { source, .. }
             | ExecIoError::ReadState { source, .. }
-            | ExecIoError::WriteState { source, .. } => Some(source),
+            | ExecIoError::WriteState { source, .. }
+            | ExecIoError::PrepareStep { source, .. } => Some(source),
             ExecIoError::InvalidConfig { .. }
             | ExecIoError::InvalidEnvironment { .. }
             | ExecIoError::InvalidArgument { .. }
             | ExecIoError::WorkingDirectory { .. }
             | ExecIoError::MalformedStateDump { .. }
-            | ExecIoError::InvalidRestore { .. } => None,
+            | ExecIoError::InvalidRestore { .. }
+            | ExecIoError::StepServer { .. } => None,
         }
     }
 }

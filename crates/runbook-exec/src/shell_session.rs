@@ -1,10 +1,13 @@
 //! Runs steps one shell process at a time while carrying shell state between them.
 //!
-//! Each step gets a fresh `bash --noprofile --norc`. Before the step's script, the shell sources
-//! the state the previous steps left; when the script ends (normally, through `exit`, or by a
-//! terminating signal other than SIGKILL) an EXIT trap dumps the new state. See
+//! Each step gets a shell of its own: a subshell forked by the session's long-lived step server
+//! ([`crate::process_step_server`]) when its output is captured, or a fresh
+//! `bash --noprofile --norc` when it gets the terminal. Before the step's script, the shell
+//! sources the state the previous steps left; when the script ends (normally, through `exit`, or
+//! by a terminating signal other than SIGKILL) an EXIT trap dumps the new state. See
 //! [`crate::process_bash_wrapper`] for the bash side and [`crate::process_carried_state`] for
-//! what is carried.
+//! what is carried. Because the state travels in files, a step cannot damage the server's own
+//! shell, and a server that dies is replaced without losing anything.
 //!
 //! Carried: variables a step assigned or exported (with their exported-ness, arrays included),
 //! variables it unset or un-exported, the functions it defined, and its final working directory.
@@ -19,11 +22,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 
 use crate::process_bash_wrapper::{
     ARG_COUNT_VARIABLE, ARG_VARIABLE_PREFIX, DUMP_OUT_VARIABLE, SEQUENCE_VARIABLE,
@@ -38,8 +44,9 @@ use crate::process_interrupter::Interrupter;
 use crate::process_output::OutputChunk;
 use crate::process_step_outcome::StepOutcome;
 use crate::process_step_request::{StepIo, StepRequest};
+use crate::process_step_server::{ServerFailure, ServerLaunch, StepRequestFile, StepServer};
 use crate::process_waker::StepWaker;
-use crate::step_process::{ProgramLookup, StepLaunch, StepProcess, Supervision};
+use crate::step_process::{FinishedStep, ProgramLookup, StepLaunch, StepProcess, Supervision};
 
 /// Environment variables that would make bash run other code at startup or change its options.
 const SHELL_STARTUP_VARIABLES: &[&str] = &["BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS"];
@@ -114,6 +121,8 @@ pub struct ShellSession {
     next_sequence: u64,
     waker: StepWaker,
     shell_lookup: ProgramLookup,
+    /// Started with the first captured step; replaced when it dies.
+    server: Option<StepServer>,
 }
 
 impl ShellSession {
@@ -159,6 +168,7 @@ impl ShellSession {
             next_sequence: 1,
             waker,
             shell_lookup: ProgramLookup::default(),
+            server: None,
         })
     }
 
@@ -239,36 +249,41 @@ impl ShellSession {
             }
         })?;
 
-        let control_env = self.control_environment(&start_dir, sequence, &request);
         let supervision = Supervision {
             timeout: request.timeout,
             kill_grace: self.kill_grace,
             capture_stdout: request.capture_stdout && request.io == StepIo::Captured,
         };
-        // Later entries win, as they do for the spawned process.
-        let search_path = self
-            .base_env
-            .iter()
-            .chain(&request.env)
-            .rev()
-            .find(|(name, _)| name == "PATH")
-            .map(|(_, value)| value.as_str());
-        let program = self.shell_lookup.resolve(&self.shell, search_path);
-        let launch = StepLaunch {
-            shell: &self.shell,
-            program: &program,
-            args: &["--noprofile", "--norc", "-c", WRAPPER, &file_name],
-            start_dir: &self.scripts_dir,
-            inherited_env: [&self.base_env, &request.env],
-            control_env: &control_env,
-            io: request.io,
+        let finished = match request.io {
+            StepIo::Captured => self.run_served(
+                &request,
+                &file_name,
+                sequence,
+                &start_dir,
+                &supervision,
+                interrupter,
+                on_output,
+            )?,
+            StepIo::Terminal => {
+                let control_env = self.control_environment(&start_dir, sequence, &request);
+                let program = self.resolve_shell(&request.env);
+                let launch = StepLaunch {
+                    shell: &self.shell,
+                    program: &program,
+                    args: &["--noprofile", "--norc", "-c", WRAPPER, &file_name],
+                    start_dir: &self.scripts_dir,
+                    inherited_env: [&self.base_env, &request.env],
+                    control_env: &control_env,
+                    io: request.io,
+                };
+                StepProcess::spawn(&launch)?.supervise(
+                    &supervision,
+                    &self.waker,
+                    interrupter,
+                    on_output,
+                )?
+            }
         };
-        let finished = StepProcess::spawn(&launch)?.supervise(
-            &supervision,
-            &self.waker,
-            interrupter,
-            on_output,
-        )?;
 
         // Later entries win, as they do for the spawned process.
         let inherited: HashMap<&str, &str> = self
@@ -294,6 +309,127 @@ impl ShellSession {
             stdout_truncated: finished.stdout_truncated,
             state_updated,
         })
+    }
+
+    /// Runs a captured step in a subshell of the step server. A server that died since the last
+    /// step (killed from outside, or by that step) is replaced once before giving up.
+    #[allow(clippy::too_many_arguments)]
+    fn run_served(
+        &mut self,
+        request: &StepRequest,
+        file_name: &str,
+        sequence: u64,
+        start_dir: &Path,
+        supervision: &Supervision,
+        interrupter: &Interrupter,
+        on_output: &mut dyn FnMut(OutputChunk),
+    ) -> Result<FinishedStep, ExecIoError> {
+        let state_in = if self.state_file_contents.is_empty() {
+            Path::new("")
+        } else {
+            self.state_path.as_path()
+        };
+        let contents = StepRequestFile {
+            sequence,
+            script_file_name: file_name,
+            step_cwd: start_dir,
+            state_in,
+            dump_out: &self.dump_path,
+            positional_args: &request.positional_args,
+            env: &request.env,
+        }
+        .render();
+        let request_path = self.request_path();
+        fs::write(&request_path, contents).map_err(|source| ExecIoError::PrepareStep {
+            path: request_path.clone(),
+            source,
+        })?;
+        let mut attempts_left = 2;
+        loop {
+            attempts_left -= 1;
+            let (stdout, stderr) = self.fresh_output_fifos()?;
+            if !self.server.as_ref().is_some_and(StepServer::is_running) {
+                self.server = None;
+                let program = self.resolve_shell(&[]);
+                let (out_fifo, err_fifo) = self.fifo_paths();
+                let server = StepServer::spawn(&ServerLaunch {
+                    shell: &self.shell,
+                    program: &program,
+                    start_dir: &self.scripts_dir,
+                    env: &self.base_env,
+                    request_path: &request_path,
+                    stdout_fifo: &out_fifo,
+                    stderr_fifo: &err_fifo,
+                })?;
+                self.server = Some(server);
+            }
+            let Some(server) = self.server.as_mut() else {
+                continue;
+            };
+            let started = Instant::now();
+            match server.start_step() {
+                Ok(group) => {
+                    return StepProcess::served(server, group, started, stdout, stderr).supervise(
+                        supervision,
+                        &self.waker,
+                        interrupter,
+                        on_output,
+                    );
+                }
+                Err(ServerFailure::Lost(reason)) => {
+                    self.server = None;
+                    if attempts_left == 0 {
+                        return Err(ExecIoError::StepServer { reason });
+                    }
+                }
+            }
+        }
+    }
+
+    fn request_path(&self) -> PathBuf {
+        self.state_dir.path().join("request")
+    }
+
+    fn fifo_paths(&self) -> (PathBuf, PathBuf) {
+        (
+            self.state_dir.path().join("stdout"),
+            self.state_dir.path().join("stderr"),
+        )
+    }
+
+    /// New FIFOs for the step's stdout and stderr, opened for reading (without blocking, so no
+    /// writer is needed yet). New ones each step: a background job of an earlier step that still
+    /// holds its FIFO open can never write into a later step's output.
+    fn fresh_output_fifos(&self) -> Result<(File, File), ExecIoError> {
+        let (out_fifo, err_fifo) = self.fifo_paths();
+        let open = |path: &Path| {
+            let error = |source| ExecIoError::PrepareStep {
+                path: path.to_owned(),
+                source,
+            };
+            remove_if_present(path).map_err(error)?;
+            nix::unistd::mkfifo(path, Mode::S_IRUSR | Mode::S_IWUSR)
+                .map_err(|errno| error(io::Error::from(errno)))?;
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(OFlag::O_NONBLOCK.bits())
+                .open(path)
+                .map_err(error)
+        };
+        Ok((open(&out_fifo)?, open(&err_fifo)?))
+    }
+
+    /// The shell program on the `PATH` a step with `step_env` gets.
+    fn resolve_shell(&mut self, step_env: &[(String, String)]) -> PathBuf {
+        // Later entries win, as they do for the spawned process.
+        let search_path = self
+            .base_env
+            .iter()
+            .chain(step_env)
+            .rev()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.as_str());
+        self.shell_lookup.resolve(&self.shell, search_path)
     }
 
     /// The wrapper's own variables (see [`crate::process_bash_wrapper`]).

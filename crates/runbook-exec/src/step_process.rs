@@ -1,29 +1,31 @@
-//! One running step shell: spawning it, streaming its output, enforcing its timeout, and
-//! stopping it on interrupt.
+//! One running step shell: starting it (or taking over a subshell the step server started),
+//! streaming its output, enforcing its timeout, and stopping it on interrupt.
 //!
 //! Concurrency is a single `poll` loop on the caller's thread, not a tokio runtime or reader
-//! threads. It waits on the stdout and stderr pipes and on a [`StepWaker`] socket that SIGCHLD
-//! and [`Interrupter`] requests write to; the poll timeout doubles as the timer for the step's
-//! timeout and kill grace. Why:
-//! - A step should cost little more than one bash start. The loop adds no thread spawns (about
+//! threads. It waits on the stdout and stderr pipes (FIFOs for served steps), on the step
+//! server's report pipe, and on a [`StepWaker`] socket that SIGCHLD and [`Interrupter`] requests
+//! write to; the poll timeout doubles as the timer for the step's timeout and kill grace. Why:
+//! - A step should cost little more than a fork of bash. The loop adds no thread spawns (about
 //!   30 µs each on the 2-core dev machine, three per step with reader threads) and no
 //!   cross-thread hand-offs, and the output callback, which need not be `Send`, runs on the
 //!   caller's thread.
 //! - Unlike a runtime owned by the session, it cannot panic when the engine itself runs inside
 //!   an async runtime.
-//! - Exit is detected with `waitid(WNOWAIT)`, which does not reap, so the shell's pid (and with
-//!   it the process group id) stays reserved while stragglers in the group are signalled.
+//! - A bash of the step's own is watched with `waitid(WNOWAIT)`, which does not reap, so its pid
+//!   stays reserved while stragglers are signalled. A served step's subshell is reaped by the
+//!   server; its process group id stays reserved for as long as any member of the group lives.
 //! - Both pipes are read as soon as either has data and every chunk goes straight to the
 //!   callback, so neither pipe can fill up and block the step, and memory stays flat however
 //!   much it prints.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,7 @@ use crate::process_interrupter::Interrupter;
 use crate::process_output::{OutputChunk, OutputStream};
 use crate::process_step_outcome::StepStatus;
 use crate::process_step_request::StepIo;
+use crate::process_step_server::StepServer;
 use crate::process_waker::StepWaker;
 
 /// Largest read from a step's pipe. Larger reads were measured slower: a 256 KiB chunk, copied
@@ -94,17 +97,32 @@ struct Stop {
     next_escalation: Option<Instant>,
 }
 
-/// A started step shell that has not been reaped yet.
-pub(crate) struct StepProcess {
-    child: Child,
-    pid: Pid,
-    io: StepIo,
-    started: Instant,
-    stdout: Option<ChildStdout>,
-    stderr: Option<ChildStderr>,
+/// The shell a step runs in.
+enum StepShell<'a> {
+    /// A bash started for this step alone. Its exit is watched with `waitid`.
+    Own(Child),
+    /// A subshell the session's step server forked. The server reports its exit status; `ended`
+    /// holds it once reported.
+    Served {
+        server: &'a mut StepServer,
+        ended: Option<StepStatus>,
+    },
 }
 
-impl StepProcess {
+/// A started step shell that has not been reaped yet.
+pub(crate) struct StepProcess<'a> {
+    shell: StepShell<'a>,
+    /// The shell's pid, which is also its process group when `signals_group`.
+    pid: Pid,
+    /// Captured steps have a process group of their own and signals go to all of it; a step
+    /// that shares the terminal's group gets them alone.
+    signals_group: bool,
+    started: Instant,
+    stdout: Option<File>,
+    stderr: Option<File>,
+}
+
+impl StepProcess<'static> {
     pub(crate) fn spawn(launch: &StepLaunch<'_>) -> Result<Self, ExecIoError> {
         use std::os::unix::process::CommandExt;
         let mut command = Command::new(launch.program);
@@ -135,12 +153,42 @@ impl StepProcess {
         })?;
         Ok(StepProcess {
             pid: Pid::from_raw(child.id() as i32),
-            io: launch.io,
+            signals_group: launch.io == StepIo::Captured,
             started,
-            stdout: child.stdout.take(),
-            stderr: child.stderr.take(),
-            child,
+            stdout: child
+                .stdout
+                .take()
+                .map(|pipe| File::from(OwnedFd::from(pipe))),
+            stderr: child
+                .stderr
+                .take()
+                .map(|pipe| File::from(OwnedFd::from(pipe))),
+            shell: StepShell::Own(child),
         })
+    }
+}
+
+impl<'a> StepProcess<'a> {
+    /// A step the server started: `group` is its subshell's pid and process group, `stdout` and
+    /// `stderr` the read ends of the FIFOs it writes to.
+    pub(crate) fn served(
+        server: &'a mut StepServer,
+        group: Pid,
+        started: Instant,
+        stdout: File,
+        stderr: File,
+    ) -> Self {
+        StepProcess {
+            shell: StepShell::Served {
+                server,
+                ended: None,
+            },
+            pid: group,
+            signals_group: true,
+            started,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
     }
 
     /// Forwards output to `on_output` until the shell has exited and its pipes are drained,
@@ -181,7 +229,7 @@ impl StepProcess {
                     Ok(false) => {}
                     Err(source) => {
                         break Some(ExecIoError::WaitForStep {
-                            pid: self.child.id(),
+                            pid: self.pid.as_raw() as u32,
                             source,
                         });
                     }
@@ -281,25 +329,34 @@ impl StepProcess {
         drop(registration);
 
         if let Some(error) = failure {
-            signal(self.pid, self.io, Signal::SIGKILL);
-            let _ = self.child.wait();
+            self.signal(Signal::SIGKILL);
+            match &mut self.shell {
+                StepShell::Own(child) => {
+                    let _ = child.wait();
+                }
+                // Where the server's protocol stands is unknown now: the next step gets a new one.
+                StepShell::Served { server, .. } => server.stop(),
+            }
             return Err(error);
         }
         self.keep_draining_in_background();
-        let exit = self
-            .child
-            .wait()
-            .map_err(|source| ExecIoError::WaitForStep {
-                pid: self.child.id(),
-                source,
-            })?;
+        let exited = match &mut self.shell {
+            StepShell::Own(child) => {
+                let exit = child.wait().map_err(|source| ExecIoError::WaitForStep {
+                    pid: self.pid.as_raw() as u32,
+                    source,
+                })?;
+                match exit.code() {
+                    Some(code) => StepStatus::Exited(code),
+                    None => StepStatus::Signaled(exit.signal().unwrap_or(0)),
+                }
+            }
+            StepShell::Served { ended, .. } => ended.unwrap_or(StepStatus::Signaled(0)),
+        };
         let status = match stop.map(|active| active.cause) {
             Some(StopCause::Timeout) => StepStatus::TimedOut,
             Some(StopCause::Interrupt) => StepStatus::Interrupted,
-            None => match exit.code() {
-                Some(code) => StepStatus::Exited(code),
-                None => StepStatus::Signaled(exit.signal().unwrap_or(0)),
-            },
+            None => exited,
         };
         Ok(FinishedStep {
             status,
@@ -310,9 +367,15 @@ impl StepProcess {
     }
 }
 
-impl StepProcess {
+impl StepProcess<'_> {
     /// Whether the shell has exited, without reaping it.
-    fn has_exited(&self) -> io::Result<bool> {
+    fn has_exited(&mut self) -> io::Result<bool> {
+        if let StepShell::Served { server, ended } = &mut self.shell {
+            if ended.is_none() {
+                *ended = server.finished_step()?;
+            }
+            return Ok(ended.is_some());
+        }
         let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
         loop {
             match waitid(Id::Pid(self.pid), flags) {
@@ -342,6 +405,13 @@ impl StepProcess {
             fds.push(PollFd::new(pipe.as_fd(), PollFlags::POLLIN));
         }
         fds.push(PollFd::new(waker.fd(), PollFlags::POLLIN));
+        if let StepShell::Served {
+            server,
+            ended: None,
+        } = &self.shell
+        {
+            fds.push(PollFd::new(server.reports_fd(), PollFlags::POLLIN));
+        }
         let timeout = match timeout {
             // Rounded up: waking early would spin until the deadline.
             Some(timeout) => PollTimeout::try_from(timeout.as_micros().div_ceil(1000))
@@ -354,7 +424,7 @@ impl StepProcess {
             Err(Errno::EINTR) => return Ok(Vec::new()),
             Err(errno) => {
                 return Err(ExecIoError::WaitForStep {
-                    pid: self.child.id(),
+                    pid: self.pid.as_raw() as u32,
                     source: io::Error::from(errno),
                 });
             }
@@ -369,7 +439,7 @@ impl StepProcess {
                 )
             })
         };
-        if fds.last().is_some_and(is_ready) {
+        if fds.get(streams.len()).is_some_and(is_ready) {
             waker.drain();
         }
         Ok(streams
@@ -390,17 +460,10 @@ impl StepProcess {
     /// Background jobs of the step still hold its pipes: keep reading them on a detached thread
     /// until they close, discarding the output.
     fn keep_draining_in_background(&mut self) {
-        let pipes: Vec<Box<dyn DrainablePipe>> = [
-            self.stdout
-                .take()
-                .map(|pipe| Box::new(pipe) as Box<dyn DrainablePipe>),
-            self.stderr
-                .take()
-                .map(|pipe| Box::new(pipe) as Box<dyn DrainablePipe>),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let pipes: Vec<File> = [self.stdout.take(), self.stderr.take()]
+            .into_iter()
+            .flatten()
+            .collect();
         if pipes.is_empty() {
             return;
         }
@@ -421,7 +484,7 @@ impl StepProcess {
                     StopCause::Interrupt => Signal::SIGINT,
                     StopCause::Timeout => Signal::SIGTERM,
                 };
-                signal(self.pid, self.io, first_signal);
+                self.signal(first_signal);
                 *stop = Some(Stop {
                     cause,
                     last_signal: first_signal,
@@ -436,7 +499,7 @@ impl StepProcess {
             Signal::SIGINT => Signal::SIGTERM,
             _ => Signal::SIGKILL,
         };
-        signal(self.pid, self.io, next_signal);
+        self.signal(next_signal);
         stop.last_signal = next_signal;
         stop.next_escalation = (next_signal != Signal::SIGKILL).then(|| Instant::now() + grace);
     }
@@ -451,13 +514,20 @@ impl StepProcess {
         }
     }
 
-    /// Whether any process is left in the step's group. The shell is not reaped yet, so the
-    /// group id cannot have been reused.
+    /// Whether any process is left in the step's group. Its id cannot have been reused: a group
+    /// id stays taken while the group has members.
     fn group_alive(&self) -> bool {
-        match self.io {
-            StepIo::Captured => group_has_live_member(self.pid),
-            StepIo::Terminal => false,
-        }
+        self.signals_group && group_has_live_member(self.pid)
+    }
+
+    /// Signals the step: its whole process group when it has its own, else only the shell.
+    /// Failures mean the targets are already gone.
+    fn signal(&self, signal: Signal) {
+        let _ = if self.signals_group {
+            killpg(self.pid, signal)
+        } else {
+            kill(self.pid, signal)
+        };
     }
 }
 
@@ -500,20 +570,7 @@ fn group_has_live_member(group: Pid) -> bool {
     false
 }
 
-/// Signals the step: its whole process group when it has its own, else only the shell. Failures
-/// mean the targets are already gone.
-fn signal(pid: Pid, io: StepIo, signal: Signal) {
-    let _ = match io {
-        StepIo::Captured => killpg(pid, signal),
-        StepIo::Terminal => kill(pid, signal),
-    };
-}
-
-trait DrainablePipe: Read + AsFd + Send {}
-impl DrainablePipe for ChildStdout {}
-impl DrainablePipe for ChildStderr {}
-
-fn drain_until_closed(mut pipes: Vec<Box<dyn DrainablePipe>>) {
+fn drain_until_closed(mut pipes: Vec<File>) {
     let mut buffer = vec![0u8; READ_BUFFER_BYTES];
     while !pipes.is_empty() {
         let mut fds: Vec<PollFd<'_>> = pipes

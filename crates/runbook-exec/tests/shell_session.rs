@@ -702,3 +702,97 @@ fn restore_rebuilds_variables_and_directory() {
             .is_err()
     );
 }
+
+/// Captured steps are subshells of one long-lived shell (`$$` is its pid, as for commands pasted
+/// into one terminal): an interrupted step must not take that shell down with it.
+#[test]
+fn the_session_shell_outlives_an_interrupted_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_in(dir.path(), &[]);
+    let before = run(
+        &mut session,
+        "before",
+        "echo \"server $$\"\necho \"step $BASHPID\"",
+    );
+    assert_clean_success(&before);
+    let server = pid_after("server ", &before.stdout);
+    assert_ne!(server, pid_after("step ", &before.stdout));
+
+    let interrupter = Interrupter::new();
+    let trigger = interrupter.clone();
+    let interrupting = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(300));
+        trigger.interrupt();
+    });
+    let ran = run_with(
+        &mut session,
+        StepRequest::new("long", "echo \"step $BASHPID\"\nsleep 1000"),
+        &interrupter,
+    );
+    interrupting.join().unwrap();
+    assert_eq!(ran.outcome.status, StepStatus::Interrupted);
+    assert!(wait_until_gone(pid_after("step ", &ran.stdout)));
+
+    let after = run(&mut session, "after", "kill -TERM $$\necho \"server $$\"");
+    assert_clean_success(&after);
+    assert_eq!(pid_after("server ", &after.stdout), server);
+    assert!(
+        !process_is_gone(server),
+        "a stray SIGTERM ended the session shell"
+    );
+}
+
+/// A step that kills the session shell fails with that signal; the next step gets a new shell and
+/// still sees everything carried so far.
+#[test]
+fn a_killed_session_shell_is_replaced_and_nothing_carried_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_in(dir.path(), &[]);
+    let first = run(
+        &mut session,
+        "first",
+        "export KEPT=yes\nmkdir sub && cd sub\necho \"server $$\"",
+    );
+    assert_clean_success(&first);
+    let server = pid_after("server ", &first.stdout);
+
+    let killer = run(&mut session, "killer", "kill -KILL $$\nsleep 1");
+    assert_eq!(killer.outcome.status, StepStatus::Signaled(9));
+    assert!(wait_until_gone(server));
+
+    let next = run(
+        &mut session,
+        "next",
+        "echo \"$KEPT $PWD\"\necho \"server $$\"",
+    );
+    assert_eq!(
+        next.outcome.status,
+        StepStatus::Exited(0),
+        "{}",
+        next.stderr
+    );
+    let expected = dir.path().join("sub").canonicalize().unwrap();
+    assert!(
+        next.stdout
+            .starts_with(&format!("yes {}\n", expected.display())),
+        "{:?}",
+        next.stdout
+    );
+    assert_ne!(pid_after("server ", &next.stdout), server);
+}
+
+/// A background job that outlives its step keeps writing into that step's output channel, never
+/// into a later step's.
+#[test]
+fn a_lingering_background_job_never_writes_into_a_later_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_in(dir.path(), &[]);
+    let first = run(
+        &mut session,
+        "first",
+        "( for i in 1 2 3 4 5 6 7 8 9 10; do echo from-first; sleep 0.05; done ) &\necho started",
+    );
+    assert_eq!(first.outcome.status, StepStatus::Exited(0));
+    let second = run(&mut session, "second", "sleep 0.6; echo second-done");
+    assert_eq!(second.stdout, "second-done\n");
+}

@@ -13,12 +13,21 @@ fn main() {
         let start = Instant::now();
         let graph = runbook_graph::StepGraph::build(&document);
         let t_graph = start.elapsed();
+        let start = Instant::now();
+        let inputs: usize = graph.steps.iter().map(|step| step.inputs().len()).sum();
+        let t_analysis = start.elapsed();
+        let start = Instant::now();
+        drop(graph);
+        drop(document);
+        let t_drop = start.elapsed();
         println!(
-            "source index {:?}  parse {:?}  graph {:?}  steps {} lines {}",
+            "source index {:?}  parse {:?}  graph {:?}  per-step analysis {:?}  drop {:?}  inputs {} lines {}",
             t_source,
             t_parse,
             t_graph,
-            graph.steps.len(),
+            t_analysis,
+            t_drop,
+            inputs,
             source.line_count()
         );
     }

@@ -108,7 +108,7 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
         if step.checked {
             let _ = writeln!(out, "   checked: true");
         }
-        for input in &step.inputs {
+        for input in step.inputs() {
             let kind = match input.kind {
                 InputKind::Template => "template",
                 InputKind::Env => "env",
@@ -138,13 +138,13 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
                 at.column
             );
         }
-        if !step.assigns.is_empty() {
-            let _ = writeln!(out, "   assigns: {}", step.assigns.join(", "));
+        if !step.assigns().is_empty() {
+            let _ = writeln!(out, "   assigns: {}", step.assigns().join(", "));
         }
         for (flag, reasons) in [
-            ("destructive", &step.risk.destructive),
-            ("endless", &step.risk.endless),
-            ("interactive", &step.risk.interactive),
+            ("destructive", &step.risk().destructive),
+            ("endless", &step.risk().endless),
+            ("interactive", &step.risk().interactive),
         ] {
             for reason in reasons {
                 let at = source.location(reason.span.start);

@@ -14,6 +14,7 @@ mod risk;
 mod script_offsets;
 mod selection;
 mod step;
+mod step_analysis;
 mod step_graph;
 
 pub use dump::dump;

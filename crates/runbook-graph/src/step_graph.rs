@@ -1,16 +1,13 @@
 //! Builds the step graph from a parsed document and checks it.
 
-use crate::input_detection::detect;
-use crate::risk::{RiskFlags, RiskReason, assess};
-use crate::script_offsets::ScriptOffsets;
+use crate::step_analysis::{AnalysisSource, GraphAnalysis};
 use crate::{Step, StepKind};
-use memchr::memmem;
-use runbook_syntax::shell_scan::{BorrowedScan, scan_all_borrowed};
 use runbook_syntax::{
-    BlockClass, Diagnostic, Document, ItemKind, SectionId, Span, did_you_mean, slugify,
+    BlockClass, Diagnostic, Document, FrontMatter, ItemKind, SectionId, StepAttributes,
+    did_you_mean, slugify,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// The steps of a runbook, their `needs` edges and a valid execution order.
 #[derive(Debug, Clone)]
@@ -105,22 +102,24 @@ impl StepGraph {
 
 fn build_steps(document: &Document) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::with_capacity(document.items.len());
-    let mut assigned_so_far: HashSet<String> = HashSet::new();
-    for var in &document.front_matter.vars {
-        if var.default.is_some() {
-            assigned_so_far.insert(var.name.clone());
-        }
-    }
+    let mut sources: Vec<AnalysisSource> = Vec::with_capacity(document.items.len());
+    // Replaced once every step is known; until then nothing reads it.
+    let pending = Arc::new(GraphAnalysis::new(FrontMatter::default(), Vec::new()));
+    let no_attributes = Arc::new(StepAttributes::default());
+    let empty_reason: Arc<str> = Arc::from("");
+    let mut heading_path: Option<(Option<SectionId>, Arc<[String]>)> = None;
     for item in &document.items {
-        // Steps of one section come together: copy the previous step's path
-        // rather than walking the headings again.
-        let heading_path: Vec<String> = match steps.last() {
-            Some(previous) if previous.section == item.section => previous.heading_path.clone(),
-            _ => document
-                .heading_path(item.section)
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+        // Steps of one section come together and share its heading path.
+        let heading_path = match &heading_path {
+            Some((section, path)) if *section == item.section => path.clone(),
+            _ => {
+                let path: Arc<[String]> = document
+                    .heading_path(item.section)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                heading_path.insert((item.section, path)).1.clone()
+            }
         };
         let line = document.source.line_of(item.span.start);
         let mut step = Step {
@@ -138,32 +137,32 @@ fn build_steps(document: &Document) -> Vec<Step> {
             context: Vec::new(),
             expected_output: None,
             session_input: Vec::new(),
-            attributes: Default::default(),
-            inputs: Vec::new(),
-            assigns: Vec::new(),
-            reads: Vec::new(),
-            risk: RiskFlags::default(),
-            reason: String::new(),
+            attributes: no_attributes.clone(),
+            reason: empty_reason.clone(),
             checked: false,
             span: item.span,
             line,
+            analysis: pending.clone(),
         };
         match &item.kind {
             ItemKind::Task(task) => {
                 step.instruction = Some(task.text.clone());
                 step.checked = task.checked;
-                step.reason = "checklist item".into();
+                step.reason = CHECKLIST_REASON.clone();
             }
             ItemKind::Instruction(instruction) => {
                 step.instruction = Some(instruction.text.clone());
-                step.reason = "numbered instruction with no code".into();
+                step.reason = INSTRUCTION_REASON.clone();
             }
             ItemKind::Code(code) => {
                 let content = &code.content;
                 step.attributes = code.attributes.clone();
                 step.name = code.attributes.name.clone();
                 step.reason = content.reason.clone();
-                step.language = content.language.clone().or_else(|| code.lang.clone());
+                step.language = content
+                    .language
+                    .clone()
+                    .or_else(|| code.lang.as_deref().map(Arc::from));
                 step.context = content.foreign.clone();
                 step.expected_output = content.expected_output.clone();
                 step.session_input = content.session_input.clone();
@@ -180,80 +179,38 @@ fn build_steps(document: &Document) -> Vec<Step> {
                         .iter()
                         .map(|line| line.text.as_str())
                         .collect();
-                    step.instruction =
-                        Some(join_nonempty(item.intro.as_deref(), &lines.join("\n")));
+                    step.instruction = Some(Arc::from(join_nonempty(
+                        item.intro.as_deref(),
+                        &lines.join("\n"),
+                    )));
                 }
                 if step.kind == StepKind::Context {
                     step.body = Some(code.body.clone());
                 }
-                if let Some(script) = &content.script
-                    && step.kind.runs_code()
-                {
-                    let scan = scan_all_borrowed(&script.text);
-                    analyse_script(&mut step, script, &scan, document, &assigned_so_far);
-                    step.script = Some(script.clone());
+                if step.kind.runs_code() {
+                    step.script = content.script.clone();
                 }
             }
         }
-        if let Some(capture) = &step.attributes.capture
-            && !step.assigns.contains(&capture.value)
-        {
-            step.assigns.push(capture.value.clone());
-        }
-        for name in &step.assigns {
-            if !assigned_so_far.contains(name) {
-                assigned_so_far.insert(name.clone());
-            }
-        }
         step.title = title_for(&step);
+        sources.push(AnalysisSource {
+            kind: step.kind,
+            span: step.span,
+            script: step.script.clone(),
+            attributes: step.attributes.clone(),
+        });
         steps.push(step);
+    }
+    let analysis = Arc::new(GraphAnalysis::new(document.front_matter.clone(), sources));
+    for step in &mut steps {
+        step.analysis = analysis.clone();
     }
     steps
 }
 
-fn analyse_script(
-    step: &mut Step,
-    script: &runbook_syntax::Script,
-    scan: &BorrowedScan<'_>,
-    document: &Document,
-    assigned_before: &HashSet<String>,
-) {
-    let offsets = ScriptOffsets::new(script);
-    let found = detect(
-        script,
-        scan,
-        &document.front_matter,
-        assigned_before,
-        &offsets,
-    );
-    step.inputs = found.inputs;
-    step.assigns = found.assigns;
-    step.reads = found.reads;
-    step.risk = assess(scan, &|span: Span| offsets.span(span));
-    let marked = |what: &str| RiskReason {
-        what: what.to_string(),
-        script_span: Span::default(),
-        span: step.span,
-    };
-    match step.attributes.danger {
-        Some(false) => step.risk.destructive.clear(),
-        Some(true) if step.risk.destructive.is_empty() => {
-            step.risk.destructive.push(marked("marked danger=true"))
-        }
-        _ => {}
-    }
-    match step.attributes.interactive {
-        Some(false) => step.risk.interactive.clear(),
-        Some(true) if step.risk.interactive.is_empty() => step
-            .risk
-            .interactive
-            .push(marked("marked interactive=true")),
-        _ => {}
-    }
-    if step.kind == StepKind::Session && step.risk.interactive.is_empty() {
-        step.risk.interactive.push(marked("interactive session"));
-    }
-}
+static CHECKLIST_REASON: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("checklist item"));
+static INSTRUCTION_REASON: LazyLock<Arc<str>> =
+    LazyLock::new(|| Arc::from("numbered instruction with no code"));
 
 fn join_nonempty(first: Option<&str>, second: &str) -> String {
     match first {
@@ -280,11 +237,14 @@ fn title_for(step: &Step) -> String {
     };
     // The innermost part of an intro chain such as `Deploy › Step 2`.
     let innermost = |text: &'_ str| -> usize {
-        static SEPARATOR: LazyLock<memmem::FinderRev<'static>> =
-            LazyLock::new(|| memmem::FinderRev::new(" › "));
-        SEPARATOR
-            .rfind(text.as_bytes())
-            .map_or(0, |index| index + " › ".len())
+        // `›` is the only character with this last UTF-8 byte; a reverse
+        // `memchr` for it skips long prose quickly.
+        const SEPARATOR: &[u8] = " › ".as_bytes();
+        let bytes = text.as_bytes();
+        memchr::memrchr_iter(SEPARATOR[3], bytes)
+            .map(|index| index + 2)
+            .find(|&end| end <= bytes.len() && bytes[..end].ends_with(SEPARATOR))
+            .map_or(0, |end| end)
     };
     let from_instruction = || {
         step.instruction

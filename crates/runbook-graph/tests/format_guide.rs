@@ -531,9 +531,9 @@ impl<'a> ExampleCheck<'a> {
             }
         }
         for (flag, reasons) in [
-            ("destructive", &step.risk.destructive),
-            ("endless", &step.risk.endless),
-            ("interactive", &step.risk.interactive),
+            ("destructive", &step.risk().destructive),
+            ("endless", &step.risk().endless),
+            ("interactive", &step.risk().interactive),
         ] {
             let Some(wanted) = flags.get(flag) else {
                 continue;
@@ -550,7 +550,7 @@ impl<'a> ExampleCheck<'a> {
             }
         }
         if let Some(wanted) = flags.get("input") {
-            let actual: Vec<String> = step.inputs.iter().map(describe_input).collect();
+            let actual: Vec<String> = step.inputs().iter().map(describe_input).collect();
             if !same_set(wanted, &actual) {
                 self.problem(
                     line,
@@ -658,8 +658,8 @@ fn step_value(step: &Step, graph: &StepGraph, key: &str) -> Result<String, Strin
         "name" => optional(step.name.as_ref().map(|name| name.value.clone())),
         "title" => step.title.clone(),
         "heading" => step.heading_display(),
-        "lang" => optional(step.language.clone()),
-        "reason" => step.reason.clone(),
+        "lang" => optional(step.language.as_deref().map(str::to_string)),
+        "reason" => step.reason.to_string(),
         "checked" => step.checked.to_string(),
         "needs" => {
             let needs: Vec<String> = graph.needs[step.index]
@@ -696,7 +696,7 @@ fn step_value(step: &Step, graph: &StepGraph, key: &str) -> Result<String, Strin
         "allow" => list_or_none(&attributes.allow),
         "runner" => optional(attributes.runner.clone()),
         "mark" => optional(attributes.mark.clone()),
-        "assigns" => list_or_none(&step.assigns),
+        "assigns" => list_or_none(step.assigns()),
         "context" => list_or_none(
             &step
                 .context
@@ -986,7 +986,7 @@ fn section_titles(document: &Document) -> Vec<&str> {
 /// destructive asks first, and every command has a timeout.
 fn assert_safe_steps(template: &str, rendered: &RenderedTemplate) {
     for step in &rendered.graph.steps {
-        for input in &step.inputs {
+        for input in step.inputs() {
             assert!(
                 input.declared,
                 "{template}: step `{}` reads `{}`, which is not declared in the front matter",
@@ -1015,10 +1015,10 @@ fn assert_safe_steps(template: &str, rendered: &RenderedTemplate) {
             );
         }
         assert!(
-            step.risk.interactive.is_empty(),
+            step.risk().interactive.is_empty(),
             "{template}: step `{}` needs a terminal: {:?}",
             step.id,
-            step.risk.interactive
+            step.risk().interactive
         );
     }
 }
@@ -1065,7 +1065,7 @@ fn incident_template_renders_to_a_clean_runbook_with_every_phase() {
     assert!(
         steps
             .iter()
-            .any(|step| step.kind == StepKind::Manual && step.reason == "checklist item"),
+            .any(|step| step.kind == StepKind::Manual && &*step.reason == "checklist item"),
         "no checklist"
     );
     assert!(
@@ -1085,7 +1085,7 @@ fn incident_template_renders_to_a_clean_runbook_with_every_phase() {
         .unwrap_or_default();
     assert!(
         steps.iter().any(|step| step
-            .inputs
+            .inputs()
             .iter()
             .any(|input| input.name == secret && input.secret)),
         "the secret `{secret}` is used by no step"

@@ -23,11 +23,11 @@ fn fuzzer_regressions_build_a_graph() {
         }
         for step in &graph.steps {
             for reason in step
-                .risk
+                .risk()
                 .destructive
                 .iter()
-                .chain(&step.risk.endless)
-                .chain(&step.risk.interactive)
+                .chain(&step.risk().endless)
+                .chain(&step.risk().interactive)
             {
                 assert!(
                     reason.span.start <= reason.span.end && reason.span.end <= length,
@@ -35,7 +35,7 @@ fn fuzzer_regressions_build_a_graph() {
                     path.display()
                 );
             }
-            for input in &step.inputs {
+            for input in step.inputs() {
                 assert!(
                     input.span.start <= input.span.end && input.span.end <= length,
                     "{}: {input:?}",

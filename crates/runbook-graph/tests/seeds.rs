@@ -29,9 +29,9 @@ fn summary(graph: &StepGraph) -> String {
         let step = &graph.steps[index];
         let mut flags = Vec::new();
         for (name, reasons) in [
-            ("destructive", &step.risk.destructive),
-            ("endless", &step.risk.endless),
-            ("interactive", &step.risk.interactive),
+            ("destructive", &step.risk().destructive),
+            ("endless", &step.risk().endless),
+            ("interactive", &step.risk().interactive),
         ] {
             if !reasons.is_empty() {
                 flags.push(format!(
@@ -45,7 +45,7 @@ fn summary(graph: &StepGraph) -> String {
             }
         }
         let inputs: Vec<String> = step
-            .inputs
+            .inputs()
             .iter()
             .map(|input| format!("{}{}", input.name, if input.secret { "*" } else { "" }))
             .collect();

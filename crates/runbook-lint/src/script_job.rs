@@ -35,7 +35,7 @@ impl<'a> ScriptJob<'a> {
                     step: step.index,
                     dialect: dialect.clone(),
                     script,
-                    prepared: PreparedScript::new(&script.text, &step.inputs),
+                    prepared: PreparedScript::new(&script.text, step.inputs()),
                 })
             })
             .collect()

@@ -22,7 +22,7 @@ pub fn destructive_without_confirm(graph: &StepGraph, out: &mut Vec<Diagnostic>)
         if step.attributes.confirm.is_some() || step.attributes.danger == Some(false) {
             continue;
         }
-        let Some(first) = step.risk.destructive.first() else {
+        let Some(first) = step.risk().destructive.first() else {
             continue;
         };
         let mut diagnostic = Diagnostic::warning(
@@ -31,7 +31,7 @@ pub fn destructive_without_confirm(graph: &StepGraph, out: &mut Vec<Diagnostic>)
             format!("step `{}` runs a destructive command ({}) without asking for confirmation", step.id, first.what),
         )
         .with_help("add `confirm=true` (or `confirm=\"question\"`) to the fence, e.g. ```bash {confirm=true}; `danger=false` if it is harmless");
-        for other in step.risk.destructive.iter().skip(1) {
+        for other in step.risk().destructive.iter().skip(1) {
             diagnostic =
                 diagnostic.with_label(other.span, format!("also destructive: {}", other.what));
         }
@@ -44,7 +44,7 @@ pub fn endless_without_timeout(graph: &StepGraph, out: &mut Vec<Diagnostic>) {
         if step.attributes.timeout.is_some() || step.attributes.interactive == Some(true) {
             continue;
         }
-        let Some(first) = step.risk.endless.first() else {
+        let Some(first) = step.risk().endless.first() else {
             continue;
         };
         out.push(
@@ -63,7 +63,7 @@ fn provided_names(document: &Document, graph: &StepGraph) -> BTreeSet<String> {
         .map(|var| var.name.clone())
         .collect();
     for step in &graph.steps {
-        names.extend(step.assigns.iter().cloned());
+        names.extend(step.assigns().iter().cloned());
         if let Some(capture) = &step.attributes.capture {
             names.insert(capture.value.clone());
         }
@@ -80,13 +80,13 @@ pub fn unknown_template_variable(
     let placeholders: BTreeSet<&str> = graph
         .steps
         .iter()
-        .flat_map(|step| step.inputs.iter())
+        .flat_map(|step| step.inputs().iter())
         .filter(|input| input.kind == InputKind::Placeholder)
         .map(|input| input.name.as_str())
         .collect();
     for step in running_steps(graph) {
         for input in step
-            .inputs
+            .inputs()
             .iter()
             .filter(|input| input.kind == InputKind::Template)
         {
@@ -119,7 +119,7 @@ pub fn placeholder_without_variable(
     let provided = provided_names(document, graph);
     for step in running_steps(graph) {
         for input in step
-            .inputs
+            .inputs()
             .iter()
             .filter(|input| input.kind == InputKind::Placeholder)
         {
@@ -127,7 +127,7 @@ pub fn placeholder_without_variable(
             let provided_elsewhere = document.front_matter.var(&input.name).is_some()
                 || graph.steps.iter().any(|other| {
                     other.index != step.index
-                        && (other.assigns.contains(&input.name)
+                        && (other.assigns().contains(&input.name)
                             || other
                                 .attributes
                                 .capture

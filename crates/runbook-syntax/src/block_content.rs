@@ -1,5 +1,6 @@
 use crate::Span;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What a code block is for, decided by [`crate::classify`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -142,14 +143,14 @@ pub struct ManualLine {
 pub struct BlockContent {
     pub class: BlockClass,
     /// Why it was classified so, for `runbook list --explain` and `check`.
-    pub reason: String,
+    pub reason: Arc<str>,
     /// The language of context blocks (`yaml`, `sql`, `text`…).
-    pub language: Option<String>,
-    pub script: Option<Script>,
+    pub language: Option<Arc<str>>,
+    pub script: Option<Arc<Script>>,
     pub foreign: Vec<ForeignSegment>,
     pub manual_lines: Vec<ManualLine>,
     /// Output shown after prompts in a transcript.
-    pub expected_output: Option<String>,
+    pub expected_output: Option<Arc<str>>,
     /// What the operator types inside an interactive session.
     pub session_input: Vec<String>,
 }

@@ -20,6 +20,7 @@ use crate::known_commands::{is_known_command, is_shell_language, is_transcript_l
 use crate::shell_scan::{self, is_identifier};
 use regex::Regex;
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 static SHELL_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
@@ -73,6 +74,11 @@ fn could_be_repl_prompt(line: &str) -> bool {
 }
 
 fn shell_prompt_end(line: &str) -> Option<usize> {
+    // The first alternative, and by far the most common prompt: leftmost-first
+    // matching takes it whatever follows.
+    if line.starts_with("$ ") {
+        return Some(2);
+    }
     could_be_shell_prompt(line)
         .then(|| SHELL_PROMPT.find(line).map(|m| m.end()))
         .flatten()
@@ -85,11 +91,27 @@ fn repl_prompt_end(line: &str) -> Option<usize> {
 }
 
 fn is_yaml_key(line: &str) -> bool {
-    matches!(
-        line.as_bytes().first(),
-        Some(b'-' | b'_' | b'A'..=b'Z' | b'a'..=b'z')
-    ) && memchr::memchr(b':', line.as_bytes()).is_some()
-        && YAML_KEY.is_match(line)
+    could_be_yaml_key(line) && YAML_KEY.is_match(line)
+}
+
+/// Every [`YAML_KEY`] is, after an optional `- `, a run of `[\w.-]` that
+/// starts with a letter or `_` and ends at a `:`. An ASCII byte outside that
+/// class before the first `:` rules it out; a non-ASCII one may be a `\w`.
+fn could_be_yaml_key(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let key = bytes.strip_prefix(b"- ").unwrap_or(bytes);
+    if !matches!(key.first(), Some(b'_' | b'A'..=b'Z' | b'a'..=b'z')) {
+        // `- ` is optional: `-` itself cannot start a key, but the line
+        // without the prefix was already the candidate.
+        return false;
+    }
+    match key
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+    {
+        Some(end) => key[end] == b':' || !key[end].is_ascii(),
+        None => false,
+    }
 }
 
 /// Checks a trimmed, non-empty line against the line regexes, first byte first.
@@ -106,6 +128,25 @@ impl LineStart {
 
     fn could_be_numbered(&self) -> bool {
         self.0.is_ascii_digit() || !self.0.is_ascii()
+    }
+
+    /// The upper-case keywords, or `select`/`insert`/`delete`/`update` in
+    /// any case. A lower-case first letter can only start the latter: their
+    /// ASCII letters, unless a non-ASCII character (a Unicode case variant
+    /// such as `ſ`) comes before the word could be told apart.
+    fn could_be_sql_line(&self, line: &str) -> bool {
+        if !self.could_be_sql() {
+            return false;
+        }
+        if !self.0.is_ascii_lowercase() {
+            return true;
+        }
+        let bytes = line.as_bytes();
+        let word = &bytes[..bytes.len().min(6)];
+        !word.is_ascii()
+            || ["select", "insert", "delete", "update"]
+                .iter()
+                .any(|keyword| keyword.as_bytes().eq_ignore_ascii_case(word))
     }
 
     /// The upper-case keywords, or `select`/`insert`/`delete`/`update` in any case.
@@ -144,71 +185,127 @@ impl LineStart {
 
 /// Classifies a block from its fence language (if any) and body lines.
 pub fn classify(lang: Option<&str>, lines: &[BodyLine]) -> BlockContent {
-    classify_lines(lang, lines)
+    Classifier::default().classify(lang, lines)
 }
 
-/// [`classify`] for any line type, so the parser can pass lines borrowed
-/// from the source instead of copying each into a [`BodyLine`].
-pub(crate) fn classify_lines<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
-    let lang_lower = lang.map(|lang| match lang.bytes().any(|b| b.is_ascii_uppercase()) {
-        true => Cow::Owned(lang.to_ascii_lowercase()),
-        false => Cow::Borrowed(lang),
-    });
-    let lang = lang_lower.as_deref();
-    match lang {
-        Some(lang) if !is_shell_language(lang) => {
-            if lines
-                .iter()
-                .any(|line| repl_prompt_end(line.text()).is_some())
-            {
-                return session_transcript(
-                    lines,
-                    format!("`{lang}` block with interactive prompts"),
-                );
-            }
-            // `concat` (one exact allocation) rather than `format!`: this runs for every block.
-            context(lang, ["`", lang, "` blocks are shown, never run"].concat())
+/// Classifies the blocks of one document, reusing its buffers from block to
+/// block and sharing the reasons and languages that repeat.
+#[derive(Default)]
+pub(crate) struct Classifier {
+    /// The last block's lines, each ending in `\n`.
+    text: String,
+    /// Where each line starts in `text`.
+    line_starts: Vec<usize>,
+    shared: SharedText,
+}
+
+/// Texts handed out before, so a repeated one costs a reference count, not an allocation.
+#[derive(Default)]
+struct SharedText {
+    key: String,
+    known: Vec<Arc<str>>,
+}
+
+impl SharedText {
+    /// The concatenation of `parts`, shared with earlier identical ones.
+    fn get(&mut self, parts: &[&str]) -> Arc<str> {
+        // Reasons and languages repeat across a document; a handful covers it.
+        const KEPT: usize = 32;
+        self.key.clear();
+        for part in parts {
+            self.key.push_str(part);
         }
-        _ => {
-            let transcript = lang.is_some_and(is_transcript_language);
-            if transcript
-                || lines.iter().any(|line| {
-                    shell_prompt_end(line.text()).is_some() && !line.text().starts_with("#")
-                })
-            {
-                return prompted(lines, transcript);
+        if let Some(known) = self.known.iter().find(|known| ***known == *self.key) {
+            return known.clone();
+        }
+        let text: Arc<str> = Arc::from(self.key.as_str());
+        if self.known.len() < KEPT {
+            self.known.push(text.clone());
+        }
+        text
+    }
+}
+
+impl Classifier {
+    /// The last classified block's lines joined with `\n`.
+    pub(crate) fn body(&self) -> &str {
+        self.text.strip_suffix('\n').unwrap_or(&self.text)
+    }
+
+    /// [`classify`] for any line type, so the parser can pass lines borrowed
+    /// from the source instead of copying each into a [`BodyLine`].
+    pub(crate) fn classify<L: LineText>(
+        &mut self,
+        lang: Option<&str>,
+        lines: &[L],
+    ) -> BlockContent {
+        join_lines(lines, &mut self.text, &mut self.line_starts);
+        let lang_lower = lang.map(|lang| match lang.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Owned(lang.to_ascii_lowercase()),
+            false => Cow::Borrowed(lang),
+        });
+        let lang = lang_lower.as_deref();
+        match lang {
+            Some(lang) if !is_shell_language(lang) => {
+                if lines
+                    .iter()
+                    .any(|line| repl_prompt_end(line.text()).is_some())
+                {
+                    return session_transcript(
+                        lines,
+                        format!("`{lang}` block with interactive prompts"),
+                    );
+                }
+                BlockContent {
+                    language: Some(self.shared.get(&[lang])),
+                    ..empty(
+                        BlockClass::Context,
+                        self.shared
+                            .get(&["`", lang, "` blocks are shown, never run"]),
+                    )
+                }
             }
-            if lines
-                .iter()
-                .any(|line| repl_prompt_end(line.text()).is_some())
-            {
-                return session_transcript(
+            _ => {
+                let transcript = lang.is_some_and(is_transcript_language);
+                if transcript
+                    || lines.iter().any(|line| {
+                        shell_prompt_end(line.text()).is_some() && !line.text().starts_with("#")
+                    })
+                {
+                    return prompted(lines, transcript, &mut self.shared);
+                }
+                if lines
+                    .iter()
+                    .any(|line| repl_prompt_end(line.text()).is_some())
+                {
+                    return session_transcript(
+                        lines,
+                        "REPL prompts: an interactive session".to_string(),
+                    );
+                }
+                shell_like_scanned(
+                    lang,
                     lines,
-                    "REPL prompts: an interactive session".to_string(),
-                );
+                    &self.text,
+                    &self.line_starts,
+                    &mut self.shared,
+                    false,
+                )
             }
-            shell_like(lang, lines)
         }
     }
 }
 
-fn empty(class: BlockClass, reason: String) -> BlockContent {
+fn empty(class: BlockClass, reason: impl Into<Arc<str>>) -> BlockContent {
     BlockContent {
         class,
-        reason,
+        reason: reason.into(),
         language: None,
         script: None,
         foreign: Vec::new(),
         manual_lines: Vec::new(),
         expected_output: None,
         session_input: Vec::new(),
-    }
-}
-
-fn context(language: &str, reason: String) -> BlockContent {
-    BlockContent {
-        language: Some(language.to_string()),
-        ..empty(BlockClass::Context, reason)
     }
 }
 
@@ -280,7 +377,7 @@ fn fresh_line(trimmed: &str, tagged_shell: bool) -> FreshLine<'_> {
     if start.could_be_numbered() && NUMBERED.is_match(trimmed) {
         return FreshLine::Instruction;
     }
-    if start.could_be_sql() && SQL_START.is_match(trimmed) {
+    if start.could_be_sql_line(trimmed) && SQL_START.is_match(trimmed) {
         return FreshLine::Sql {
             complete: trimmed.ends_with(';'),
         };
@@ -442,20 +539,19 @@ fn starts_like_shell(line: &str) -> bool {
         || first.starts_with('$') && first.len() > 1
 }
 
-fn shell_like<L: LineText>(lang: Option<&str>, lines: &[L]) -> BlockContent {
-    shell_like_scanned(lang, lines, false)
-}
-
-/// [`shell_like`]; `always_scan` turns off skipping the scan, so tests can
-/// check that skipping it never changes the result.
+/// A shell (or untagged) block without prompts: `text` is its `lines`,
+/// each ending in `\n`, starting at `line_starts`. `always_scan` turns off
+/// skipping the scan, so tests can check that skipping it never changes the result.
 fn shell_like_scanned<L: LineText>(
     lang: Option<&str>,
     lines: &[L],
+    text: &str,
+    line_starts: &[usize],
+    shared: &mut SharedText,
     always_scan: bool,
 ) -> BlockContent {
-    let (text, line_starts) = join_lines(lines);
     let mut detector = ForeignLineDetector {
-        text: &text,
+        text,
         region: Region::None,
         found: Vec::new(),
         manual: Vec::new(),
@@ -474,10 +570,10 @@ fn shell_like_scanned<L: LineText>(
     // Only the line structure is needed here; the step graph scans the
     // resulting script in full.
     let scan = match could_set_aside {
-        true => shell_scan::scan_lines(&text, &mut |line| detector.judge(line)),
+        true => shell_scan::scan_lines(text, &mut |line| detector.judge(line)),
         false => shell_scan::LineScan::default(),
     };
-    let to_source = |offset: usize| text_offset_to_source(lines, &line_starts, offset);
+    let to_source = |offset: usize| text_offset_to_source(lines, line_starts, offset);
     let foreign: Vec<ForeignSegment> = detector
         .found
         .iter()
@@ -505,7 +601,7 @@ fn shell_like_scanned<L: LineText>(
     // A body line is dropped when a skipped line starts exactly where it
     // does. Both lists are in ascending order, so one pass matches them.
     let mut skipped_starts = scan.skipped_lines.iter().map(|span| span.start).peekable();
-    let kept = lines.iter().zip(&line_starts).filter(|(_, start)| {
+    let kept = lines.iter().zip(line_starts).filter(|(_, start)| {
         while skipped_starts.next_if(|skipped| skipped < *start).is_some() {}
         skipped_starts.next_if_eq(*start).is_none()
     });
@@ -548,7 +644,7 @@ fn shell_like_scanned<L: LineText>(
             };
             return BlockContent {
                 class: BlockClass::Manual,
-                reason: format!("{kind} inside a code fence"),
+                reason: format!("{kind} inside a code fence").into(),
                 ..base
             };
         }
@@ -565,38 +661,39 @@ fn shell_like_scanned<L: LineText>(
         };
         return BlockContent {
             class: BlockClass::Context,
-            language: Some(language.to_string()),
-            reason,
+            language: Some(Arc::from(language)),
+            reason: reason.into(),
             ..base.with_manual_as_context()
         };
     }
     if lang.is_none() && (shell_like_lines == 0 || shell_like_lines * 2 < code_lines) {
         return BlockContent {
             class: BlockClass::Context,
-            language: Some(
-                dominant_language(&detector.found)
-                    .unwrap_or("text")
-                    .to_string(),
-            ),
+            language: Some(Arc::from(
+                dominant_language(&detector.found).unwrap_or("text"),
+            )),
             reason: format!(
                 "untagged block that does not look like shell ({shell_like_lines} of {code_lines} lines start with a known command)"
-            ),
+            )
+            .into(),
             ..base.with_manual_as_context()
         };
     }
-    let reason = match (lang, foreign_summary.is_empty()) {
-        (Some(lang), true) => ["`", lang, "` block"].concat(),
-        (Some(lang), false) => format!("`{lang}` block; {foreign_summary} kept as context"),
+    let reason: Arc<str> = match (lang, foreign_summary.is_empty()) {
+        (Some(lang), true) => shared.get(&["`", lang, "` block"]),
+        (Some(lang), false) => format!("`{lang}` block; {foreign_summary} kept as context").into(),
         (None, true) => {
             format!("untagged block that looks like shell ({shell_like_lines} command lines)")
+                .into()
         }
         (None, false) => {
             format!("untagged block that looks like shell; {foreign_summary} kept as context")
+                .into()
         }
     };
     BlockContent {
         reason,
-        script: Some(script),
+        script: Some(Arc::new(script)),
         ..base
     }
 }
@@ -658,15 +755,15 @@ fn dominant_language(found: &[ForeignLine]) -> Option<&'static str> {
     best.map(|(language, _)| language)
 }
 
-fn join_lines<L: LineText>(lines: &[L]) -> (String, Vec<usize>) {
-    let mut text = String::with_capacity(lines.iter().map(|line| line.text().len() + 1).sum());
-    let mut starts = Vec::with_capacity(lines.len());
+/// `lines` into `text`, each ending in `\n`, and where each starts into `starts`.
+fn join_lines<L: LineText>(lines: &[L], text: &mut String, starts: &mut Vec<usize>) {
+    text.clear();
+    starts.clear();
     for line in lines {
         starts.push(text.len());
         text.push_str(line.text());
         text.push('\n');
     }
-    (text, starts)
 }
 
 fn text_offset_to_source<L: LineText>(lines: &[L], line_starts: &[usize], offset: usize) -> usize {
@@ -685,7 +782,11 @@ fn text_offset_to_source<L: LineText>(lines: &[L], line_starts: &[usize], offset
 
 /// A transcript: prompted lines are commands (with continuations and
 /// heredocs joined), REPL lines are session input, the rest is output.
-fn prompted<L: LineText>(lines: &[L], transcript_language: bool) -> BlockContent {
+fn prompted<L: LineText>(
+    lines: &[L],
+    transcript_language: bool,
+    shared: &mut SharedText,
+) -> BlockContent {
     let mut commands: Vec<(&str, usize)> = Vec::new();
     let mut output = Vec::new();
     let mut session_input = Vec::new();
@@ -722,15 +823,12 @@ fn prompted<L: LineText>(lines: &[L], transcript_language: bool) -> BlockContent
         }
     }
     let script = Script::from_lines(commands.iter().copied());
-    let expected_output = (!output.is_empty()).then(|| output.join("\n"));
+    let expected_output = (!output.is_empty()).then(|| Arc::from(output.join("\n")));
     if script.is_blank() {
         return BlockContent {
             expected_output,
-            language: Some("text".to_string()),
-            ..empty(
-                BlockClass::Context,
-                "transcript with no commands".to_string(),
-            )
+            language: Some(shared.get(&["text"])),
+            ..empty(BlockClass::Context, "transcript with no commands")
         };
     }
     let class = if session_input.is_empty() {
@@ -740,12 +838,12 @@ fn prompted<L: LineText>(lines: &[L], transcript_language: bool) -> BlockContent
     };
     let reason = match class {
         BlockClass::Session => {
-            "prompted commands that open an interactive session, with its input".to_string()
+            shared.get(&["prompted commands that open an interactive session, with its input"])
         }
-        _ => "prompted commands; the other lines are expected output".to_string(),
+        _ => shared.get(&["prompted commands; the other lines are expected output"]),
     };
     BlockContent {
-        script: Some(script),
+        script: Some(Arc::new(script)),
         expected_output,
         session_input,
         ..empty(class, reason)
@@ -844,9 +942,12 @@ mod tests {
                 .collect();
             let body = lines(&text);
             for lang in [Some("bash"), None] {
+                let (mut joined, mut starts) = (String::new(), Vec::new());
+                join_lines(&body, &mut joined, &mut starts);
+                let mut shared = SharedText::default();
                 assert_eq!(
-                    shell_like_scanned(lang, &body, false),
-                    shell_like_scanned(lang, &body, true),
+                    shell_like_scanned(lang, &body, &joined, &starts, &mut shared, false),
+                    shell_like_scanned(lang, &body, &joined, &starts, &mut shared, true),
                     "{lang:?} {text:?}"
                 );
             }

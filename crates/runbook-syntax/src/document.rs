@@ -1,5 +1,6 @@
 use crate::{BlockContent, Diagnostic, FrontMatter, SourceFile, Span, StepAttributes};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A parsed runbook. Parsing never fails: problems are in `diagnostics`.
 #[derive(Debug, Clone)]
@@ -54,7 +55,7 @@ pub struct Item {
     pub section: Option<SectionId>,
     pub span: Span,
     /// The prose that introduces it: its list item's text, or the paragraph before it.
-    pub intro: Option<String>,
+    pub intro: Option<Arc<str>>,
     pub kind: ItemKind,
 }
 
@@ -82,20 +83,20 @@ pub struct CodeBlock {
     pub fence: FenceKind,
     pub lang: Option<String>,
     pub info_span: Option<Span>,
-    pub attributes: StepAttributes,
-    pub body: String,
+    pub attributes: Arc<StepAttributes>,
+    pub body: Arc<str>,
     pub body_span: Span,
     pub content: BlockContent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskItem {
-    pub text: String,
+    pub text: Arc<str>,
     pub checked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstructionItem {
-    pub text: String,
+    pub text: Arc<str>,
     pub number: Option<u64>,
 }

@@ -29,6 +29,6 @@ pub use document::{
 };
 pub use front_matter::{FrontMatter, FrontMatterFormat, VarSpec};
 pub use known_commands::{KNOWN_COMMANDS, is_known_command, is_shell_language};
-pub use parser::{parse, parse_bytes, slugify};
+pub use parser::{markdown_options, parse, parse_bytes, slugify};
 pub use source_file::{Location, SourceFile};
 pub use span::{Span, Spanned};

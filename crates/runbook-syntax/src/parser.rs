@@ -4,7 +4,7 @@
 
 use crate::attributes::{StepAttributes, parse_fence_info};
 use crate::block_content::{BlockClass, LineText, ManualLineKind, Script};
-use crate::classify::classify_lines;
+use crate::classify::Classifier;
 use crate::document::{
     CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
 };
@@ -16,6 +16,7 @@ use pulldown_cmark::{
 };
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Parses runbook bytes. Invalid UTF-8 is replaced (lossily) and reported.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
@@ -76,7 +77,8 @@ pub fn parse(name: &str, text: &str) -> Document {
     }
 }
 
-fn options() -> Options {
+/// The pulldown-cmark options runbooks are parsed with.
+pub fn markdown_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
@@ -147,6 +149,9 @@ struct Walker<'a> {
     /// ones: most of a runbook is prose that is read and then dropped.
     spare_text: Vec<String>,
     code: Option<OpenCode<'a>>,
+    /// An emptied line buffer of an earlier block, for the next one.
+    spare_lines: Vec<CodeLine<'a>>,
+    classifier: Classifier,
     /// The last paragraph, while nothing else came after it.
     last_paragraph: Option<(String, usize)>,
     /// Text of a `<summary>` while inside `<details>`.
@@ -180,6 +185,8 @@ impl<'a> Walker<'a> {
             inline: None,
             spare_text: Vec::new(),
             code: None,
+            spare_lines: Vec::new(),
+            classifier: Classifier::default(),
             last_paragraph: None,
             summary: None,
             last_code_slot: None,
@@ -225,7 +232,7 @@ impl<'a> Walker<'a> {
     }
 
     fn walk(&mut self) {
-        let parser = Parser::new_ext(self.text, options()).into_offset_iter();
+        let parser = Parser::new_ext(self.text, markdown_options()).into_offset_iter();
         for (event, range) in parser {
             self.event(event, range);
         }
@@ -310,7 +317,7 @@ impl<'a> Walker<'a> {
                     range,
                     fence,
                     info,
-                    lines: Vec::new(),
+                    lines: std::mem::take(&mut self.spare_lines),
                     open_line: false,
                 });
             }
@@ -548,7 +555,7 @@ impl<'a> Walker<'a> {
 
     /// The enclosing list items' text joined with ` › `, else the paragraph
     /// just before, else the `<summary>` of the enclosing `<details>`.
-    fn intro_for_code(&mut self) -> Option<String> {
+    fn intro_for_code(&mut self) -> Option<Arc<str>> {
         let mut chain: Option<String> = None;
         for container in &self.containers {
             if let Container::Item(item) = container
@@ -564,19 +571,16 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if chain.is_none()
-            && let Some((paragraph, _)) = self.last_paragraph.take()
-        {
-            // A right-sized copy is kept; the buffer goes back for the next paragraph.
-            chain = Some(paragraph.as_str().to_owned());
+        if let Some(chain) = chain {
+            return Some(Arc::from(chain));
+        }
+        if let Some((paragraph, _)) = self.last_paragraph.take() {
+            // The text is shared from here on; the buffer goes back for the next paragraph.
+            let intro = Arc::from(paragraph.as_str());
             self.recycle(paragraph);
+            return Some(intro);
         }
-        if chain.is_none()
-            && let Some(summary) = &self.summary
-        {
-            chain = Some(summary.clone());
-        }
-        chain
+        self.summary.as_deref().map(Arc::from)
     }
 
     fn mark_items_have_code(&mut self) {
@@ -686,7 +690,24 @@ impl<'a> Walker<'a> {
         lang: Option<String>,
         info_span: Option<Span>,
         attributes: StepAttributes,
-        lines: Vec<CodeLine<'a>>,
+        mut lines: Vec<CodeLine<'a>>,
+        span: Span,
+    ) {
+        self.push_code_lines(fence, lang, info_span, attributes, &lines, span);
+        // The next block reads its lines into the same buffer.
+        lines.clear();
+        if lines.capacity() > self.spare_lines.capacity() {
+            self.spare_lines = lines;
+        }
+    }
+
+    fn push_code_lines(
+        &mut self,
+        fence: FenceKind,
+        lang: Option<String>,
+        info_span: Option<Span>,
+        attributes: StepAttributes,
+        lines: &[CodeLine<'a>],
         span: Span,
     ) {
         let intro = self.intro_for_code();
@@ -699,8 +720,8 @@ impl<'a> Walker<'a> {
             ),
             _ => Span::empty_at(span.end),
         };
-        let body = join_lines(&lines);
-        let mut content = classify_lines(lang.as_deref(), &lines);
+        let mut content = self.classifier.classify(lang.as_deref(), lines);
+        let body: Arc<str> = Arc::from(self.classifier.body());
         if let Some(runner) = &attributes.runner {
             // `runner=` makes any block runnable: the body goes to the runner's stdin.
             let delimiter = unique_heredoc_delimiter(&body);
@@ -708,7 +729,7 @@ impl<'a> Walker<'a> {
                 format!("{runner} <<'{delimiter}'").as_str(),
                 info_span.map(|s| s.start).unwrap_or(span.start),
             )));
-            for line in &lines {
+            for line in lines {
                 script.text.push_str(&line.text);
                 script.text.push('\n');
                 script.line_offsets.push(line.offset);
@@ -717,8 +738,8 @@ impl<'a> Walker<'a> {
             script.text.push('\n');
             script.line_offsets.push(body_span.end);
             content.class = BlockClass::Shell;
-            content.reason = format!("runner `{runner}` receives the block on stdin");
-            content.script = Some(script);
+            content.reason = format!("runner `{runner}` receives the block on stdin").into();
+            content.script = Some(Arc::new(script));
         }
         if lines.iter().all(|line| line.text.trim().is_empty()) {
             self.diagnostics.push(
@@ -732,11 +753,11 @@ impl<'a> Walker<'a> {
             for line in content.manual_lines {
                 let kind = match line.kind {
                     ManualLineKind::Checklist => ItemKind::Task(TaskItem {
-                        text: line.text,
+                        text: line.text.into(),
                         checked: line.checked,
                     }),
                     ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem {
-                        text: line.text,
+                        text: line.text.into(),
                         number: None,
                     }),
                 };
@@ -758,7 +779,7 @@ impl<'a> Walker<'a> {
                 fence,
                 lang,
                 info_span,
-                attributes,
+                attributes: Arc::new(attributes),
                 body,
                 body_span,
                 content,
@@ -802,10 +823,13 @@ impl<'a> Walker<'a> {
             && item.nested_text.is_empty();
         let section = self.current_section();
         let kind = if let Some(checked) = item.task {
-            ItemKind::Task(TaskItem { text, checked })
+            ItemKind::Task(TaskItem {
+                text: text.into(),
+                checked,
+            })
         } else if item.ordered && !only_link && !text.trim().is_empty() {
             ItemKind::Instruction(InstructionItem {
-                text,
+                text: text.into(),
                 number: item.number,
             })
         } else {
@@ -874,7 +898,7 @@ impl<'a> Walker<'a> {
             ..
         })) = self.items.get_mut(slot)
         {
-            code.content.expected_output = Some(rest.to_string());
+            code.content.expected_output = Some(Arc::from(rest));
         }
         self.last_code_slot = None;
     }
@@ -897,24 +921,6 @@ impl<'a> Walker<'a> {
             MetadataBlockKind::YamlStyle => parse_yaml(body, span),
         };
     }
-}
-
-/// The body lines joined with `\n`, built in one allocation.
-fn join_lines(lines: &[CodeLine<'_>]) -> String {
-    let mut body = String::with_capacity(
-        lines
-            .iter()
-            .map(|line| line.text.len() + 1)
-            .sum::<usize>()
-            .saturating_sub(1),
-    );
-    for (index, line) in lines.iter().enumerate() {
-        if index > 0 {
-            body.push('\n');
-        }
-        body.push_str(&line.text);
-    }
-    body
 }
 
 /// `text.trim()`, reusing the buffer instead of copying into a new one.

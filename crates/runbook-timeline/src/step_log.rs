@@ -16,9 +16,15 @@ const WRITEBACK_WINDOW: u64 = 8 * 1024 * 1024;
 
 /// A step's full output log, `steps/<NNN>-<step-id>.log`, plus a bounded in-memory tail for the
 /// `step.output` event. The bytes must already be redacted.
+///
+/// The file is created with the first output: a step that prints nothing has no log file (its
+/// `step.output` says `bytes: 0`). Creating a file is a change to the directory that the next
+/// fsync of the timeline must commit to the file system's journal as well, which would cost every
+/// silent step a good part of a millisecond on a disk.
 #[derive(Debug)]
 pub struct StepLog {
-    file: BufWriter<File>,
+    /// `None` until the first output.
+    file: Option<BufWriter<File>>,
     path: PathBuf,
     relative_path: String,
     tail: VecDeque<u8>,
@@ -28,20 +34,13 @@ pub struct StepLog {
 }
 
 impl StepLog {
-    /// Creates (or, for a repeated index, appends to) the log under `run_dir/steps/`.
+    /// The log under `run_dir/steps/`, created (or, for a repeated index, appended to) when the
+    /// step first prints.
     pub fn create(run_dir: &Path, index: usize, step_id: &str) -> Result<Self, TimelineError> {
-        let steps = run_dir.join(STEPS_DIR);
-        std::fs::create_dir_all(&steps)
-            .map_err(|e| TimelineError::io("create step log directory", &steps, e))?;
         let file_name = format!("{index:03}-{}.log", file_safe(step_id));
-        let path = steps.join(&file_name);
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|e| TimelineError::io("create step log", &path, e))?;
+        let path = run_dir.join(STEPS_DIR).join(&file_name);
         Ok(Self {
-            file: BufWriter::new(file),
+            file: None,
             path,
             relative_path: format!("{STEPS_DIR}/{file_name}"),
             tail: VecDeque::with_capacity(OUTPUT_TAIL_BYTES),
@@ -51,8 +50,14 @@ impl StepLog {
     }
 
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), TimelineError> {
-        self.file
-            .write_all(bytes)
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(BufWriter::new(open_log(&self.path)?)),
+        };
+        file.write_all(bytes)
             .map_err(|e| TimelineError::io("write step log", &self.path, e))?;
         self.bytes += bytes.len() as u64;
         let keep = &bytes[bytes.len().saturating_sub(OUTPUT_TAIL_BYTES)..];
@@ -71,8 +76,10 @@ impl StepLog {
     /// (`POSIX_FADV_DONTNEED`) also drops pages already written from the page cache, which a log
     /// read by nobody for now need not fill. Best effort: without it, `finish` writes it all.
     fn start_writeback(&mut self) -> Result<(), TimelineError> {
-        self.file
-            .flush()
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
+        file.flush()
             .map_err(|e| TimelineError::io("write step log", &self.path, e))?;
         // Back to the previous request's start: its pages were still being written then, and are
         // clean (so can be dropped) now.
@@ -82,7 +89,7 @@ impl StepLog {
             use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
             let length = self.bytes - previous_start;
             let _ = posix_fadvise(
-                self.file.get_ref(),
+                file.get_ref(),
                 i64::try_from(previous_start).unwrap_or(i64::MAX),
                 i64::try_from(length).unwrap_or(0),
                 PosixFadviseAdvice::POSIX_FADV_DONTNEED,
@@ -124,16 +131,13 @@ impl StepLog {
         String::from_utf8_lossy(&tail[cut..]).into_owned()
     }
 
-    /// Flushes and fsyncs the log; returns the `step.output` data for it. An empty log is not
-    /// synced: it holds nothing to lose, and syncing a new empty file still costs a journal
-    /// commit (a millisecond or more on a disk), which most steps would pay.
+    /// Flushes and fsyncs the log, if the step printed anything; returns the `step.output` data
+    /// for it.
     pub fn finish(mut self, redactions: u64) -> Result<StepOutput, TimelineError> {
-        self.file
-            .flush()
-            .map_err(|e| TimelineError::io("write step log", &self.path, e))?;
-        if self.bytes > 0 {
-            self.file
-                .get_ref()
+        if let Some(file) = &mut self.file {
+            file.flush()
+                .map_err(|e| TimelineError::io("write step log", &self.path, e))?;
+            file.get_ref()
                 .sync_data()
                 .map_err(|e| TimelineError::io("sync step log", &self.path, e))?;
         }
@@ -144,6 +148,18 @@ impl StepLog {
             redactions,
         })
     }
+}
+
+fn open_log(path: &Path) -> Result<File, TimelineError> {
+    if let Some(steps) = path.parent() {
+        std::fs::create_dir_all(steps)
+            .map_err(|e| TimelineError::io("create step log directory", steps, e))?;
+    }
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| TimelineError::io("create step log", path, e))
 }
 
 /// Step ids come from headings; keep file names portable and free of path separators.
@@ -170,6 +186,17 @@ fn file_safe(step_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_that_prints_nothing_leaves_no_file() {
+        let run = tempfile::tempdir().expect("tempdir");
+        let mut log = StepLog::create(run.path(), 1, "quiet").expect("create");
+        log.write(b"").expect("write nothing");
+        let output = log.finish(0).expect("finish");
+        assert_eq!(output.bytes, 0);
+        assert!(!run.path().join(&output.log).exists());
+        assert!(!run.path().join(STEPS_DIR).exists());
+    }
 
     #[test]
     fn writes_full_log_and_keeps_bounded_tail() {

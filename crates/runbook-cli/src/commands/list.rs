@@ -85,12 +85,12 @@ pub fn to_json(runbook: &LoadedRunbook) -> ListJson<'_> {
                 kind: step.kind.as_str(),
                 title: &step.title,
                 flags: FlagsJson {
-                    destructive: reasons(&step.risk.destructive),
-                    endless: reasons(&step.risk.endless),
-                    interactive: reasons(&step.risk.interactive),
-                    secret_inputs: step.inputs.iter().any(|input| input.secret),
+                    destructive: reasons(&step.risk().destructive),
+                    endless: reasons(&step.risk().endless),
+                    interactive: reasons(&step.risk().interactive),
+                    secret_inputs: step.inputs().iter().any(|input| input.secret),
                 },
-                inputs: step.inputs.iter().map(input_json).collect(),
+                inputs: step.inputs().iter().map(input_json).collect(),
                 needs: graph.needs[index]
                     .iter()
                     .map(|&need| graph.steps[need].id.as_str())
@@ -154,7 +154,7 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
             flags.push(
                 red.apply_to(format!(
                     "destructive({})",
-                    reasons(&step.risk.destructive).join(", ")
+                    reasons(&step.risk().destructive).join(", ")
                 ))
                 .to_string(),
             );
@@ -164,26 +164,26 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
                 yellow
                     .apply_to(format!(
                         "endless({})",
-                        reasons(&step.risk.endless).join(", ")
+                        reasons(&step.risk().endless).join(", ")
                     ))
                     .to_string(),
             );
         }
-        if !step.risk.interactive.is_empty() {
+        if !step.risk().interactive.is_empty() {
             flags.push(
                 yellow
                     .apply_to(format!(
                         "interactive({})",
-                        reasons(&step.risk.interactive).join(", ")
+                        reasons(&step.risk().interactive).join(", ")
                     ))
                     .to_string(),
             );
         }
-        if step.inputs.iter().any(|input| input.secret) {
+        if step.inputs().iter().any(|input| input.secret) {
             flags.push(red.apply_to("secret-inputs").to_string());
         }
         let inputs: Vec<String> = step
-            .inputs
+            .inputs()
             .iter()
             .map(|input| {
                 let mut name = match input.kind {

@@ -339,7 +339,7 @@ fn warn_about_changes(
         let command_changed = match (&was.edited_from, &was.command, script) {
             (Some(original), _, Some(script)) => original.trim_end() != script.trim_end(),
             (None, Some(command), Some(script)) => {
-                let shown = command_render::display(script, &step.inputs, &lookup);
+                let shown = command_render::display(script, step.inputs(), &lookup);
                 command.trim_end() != shown.trim_end()
             }
             (_, Some(_), None) => true,

@@ -357,11 +357,11 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
         );
         println!("  {}", step.title);
         if let Some(script) = &step.script {
-            for input in &step.inputs {
+            for input in step.inputs() {
                 variables.settle(&input.name);
             }
             let lookup = |name: &str| variables.get(name).map(|v| (v.value.clone(), v.secret));
-            for line in command_render::dry_run(&script.text, &step.inputs, &lookup)
+            for line in command_render::dry_run(&script.text, step.inputs(), &lookup)
                 .trim_end()
                 .lines()
             {
@@ -407,7 +407,7 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
                 "  {}",
                 red.apply_to(format!(
                     "⚠ destructive: {}",
-                    step.risk
+                    step.risk()
                         .destructive
                         .iter()
                         .map(|r| r.what.as_str())
@@ -421,7 +421,7 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
                 "  {}",
                 yellow.apply_to(format!(
                     "∞ never ends by itself: {}",
-                    step.risk
+                    step.risk()
                         .endless
                         .iter()
                         .map(|r| r.what.as_str())
@@ -430,12 +430,12 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
                 ))
             );
         }
-        if !step.risk.interactive.is_empty() {
+        if !step.risk().interactive.is_empty() {
             println!(
                 "  {}",
                 yellow.apply_to(format!(
                     "⌨ interactive: {}",
-                    step.risk
+                    step.risk()
                         .interactive
                         .iter()
                         .map(|r| r.what.as_str())
@@ -445,7 +445,7 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
             );
         }
         let mut missing = Vec::new();
-        for input in &step.inputs {
+        for input in step.inputs() {
             if input.optional {
                 continue;
             }
@@ -462,7 +462,7 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
                 _ => missing.push(name),
             }
         }
-        for name in &step.reads {
+        for name in step.reads() {
             if !assigned.contains(name)
                 && !missing.contains(name)
                 && variables.settle(name).is_none()
@@ -484,7 +484,7 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
                 }
             }
         }
-        assigned.extend(step.assigns.iter().cloned());
+        assigned.extend(step.assigns().iter().cloned());
     }
     println!();
     if missing_overall.is_empty() {

@@ -118,7 +118,7 @@ impl RunbookModel {
             .graph
             .steps
             .iter()
-            .flat_map(|step| step.inputs.iter())
+            .flat_map(|step| step.inputs().iter())
             .filter(|input| input.secret)
             .map(|input| input.name.clone());
         declared.chain(detected).collect()
@@ -131,13 +131,13 @@ impl RunbookModel {
             .graph
             .steps
             .iter()
-            .flat_map(|step| step.inputs.iter())
+            .flat_map(|step| step.inputs().iter())
             .map(|input| input.name.clone());
         let reads = self
             .graph
             .steps
             .iter()
-            .flat_map(|step| step.reads.iter().cloned());
+            .flat_map(|step| step.reads().iter().cloned());
         declared.chain(inputs).chain(reads).collect()
     }
 }
