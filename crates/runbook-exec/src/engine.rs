@@ -837,18 +837,6 @@ impl<'a> Engine<'a> {
                     detail: Some("interrupted before it started".into()),
                 });
             }
-            sink.emit(&Event::StepStarted {
-                id: step.id.clone(),
-                title: self.redactor.redact_str(&step.title).0,
-                heading_path: step
-                    .heading_path
-                    .iter()
-                    .map(|heading| self.redactor.redact_str(heading).0)
-                    .collect(),
-                command: display.clone(),
-                cwd: self.session.cwd().to_path_buf(),
-                attempt,
-            })?;
             let request = StepRequest {
                 label: step.id.clone(),
                 script: executable.clone(),
@@ -859,6 +847,22 @@ impl<'a> Engine<'a> {
                 capture_stdout: attributes.capture.is_some(),
                 positional_args: positional.to_vec(),
             };
+            // The step's shell gets ready (a fork) while its start is made durable (an fsync);
+            // nothing of the step runs before `run` below.
+            let started_in = self.session.cwd().to_path_buf();
+            let prepared = self.session.prepare(request);
+            sink.emit(&Event::StepStarted {
+                id: step.id.clone(),
+                title: self.redactor.redact_str(&step.title).0,
+                heading_path: step
+                    .heading_path
+                    .iter()
+                    .map(|heading| self.redactor.redact_str(heading).0)
+                    .collect(),
+                command: display.clone(),
+                cwd: started_in.clone(),
+                attempt,
+            })?;
             let mut stdout_redactor = self.redactor.stream();
             let mut stderr_redactor = self.redactor.stream();
             let mut tail = TailBuffer::new(TAIL_BYTES);
@@ -879,15 +883,17 @@ impl<'a> Engine<'a> {
                 }
             };
             let started = Instant::now();
-            let outcome = self.session.run(request, &self.interrupter, &mut |chunk| {
-                if wants_regex && combined.len() < EXPECT_CAPTURE_BYTES {
-                    combined.extend_from_slice(&chunk.bytes);
-                }
-                let redacted = match chunk.stream {
-                    OutputStream::Stdout => stdout_redactor.push(&chunk.bytes),
-                    OutputStream::Stderr => stderr_redactor.push(&chunk.bytes),
-                };
-                forward(chunk.stream, redacted, sink);
+            let outcome = prepared.and_then(|prepared| {
+                prepared.run(&self.interrupter, &mut |chunk| {
+                    if wants_regex && combined.len() < EXPECT_CAPTURE_BYTES {
+                        combined.extend_from_slice(&chunk.bytes);
+                    }
+                    let redacted = match chunk.stream {
+                        OutputStream::Stdout => stdout_redactor.push(&chunk.bytes),
+                        OutputStream::Stderr => stderr_redactor.push(&chunk.bytes),
+                    };
+                    forward(chunk.stream, redacted, sink);
+                })
             });
             let (rest_out, out_count) = stdout_redactor.finish_with_count();
             forward(OutputStream::Stdout, rest_out, sink);

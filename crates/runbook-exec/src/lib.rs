@@ -38,5 +38,5 @@ pub use prompter::{
     FailureAction, FailureView, JumpTarget, ManualAction, MarkRequest, PromptError, PromptResult,
     Prompter, StepAction, ValueRequest,
 };
-pub use shell_session::{ShellConfig, ShellSession};
+pub use shell_session::{PreparedStep, ShellConfig, ShellSession};
 pub use variable_store::{Variable, VariableStore};

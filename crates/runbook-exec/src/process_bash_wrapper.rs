@@ -59,17 +59,25 @@ __runbook_script=$0
     };
 }
 
-/// What every step shell does once its control variables are set: source the carried state, run
-/// the script, dump the state. Shared by both ways a step's shell starts, so a step behaves the
-/// same whichever way it ran.
+/// Sources the carried state: `declare` statements and function definitions that runbook wrote,
+/// so nothing of any step runs here.
+macro_rules! load_state {
+    () => {
+        r##"[[ -z $__runbook_state_in ]] || builtin source -- "$__runbook_state_in"
+"##
+    };
+}
+
+/// What every step shell does once its control variables are set and the state is loaded: run
+/// the script and dump the state. Shared by both ways a step's shell starts, so a step behaves
+/// the same whichever way it ran.
 ///
 /// `declare -A`/`=()` compound assignments cannot be written as `builtin declare`, which is why
 /// arrays are created by plain assignment. Right after the script, `set +x` runs with stderr
 /// discarded so a step that turned on xtrace does not trace the wrapper.
-macro_rules! step_body {
+macro_rules! run_script {
     () => {
-        r##"[[ -z $__runbook_state_in ]] || builtin source -- "$__runbook_state_in"
-__runbook_save_state='{ builtin set +x; builtin trap - DEBUG ERR RETURN; } 2>/dev/null
+        r##"__runbook_save_state='{ builtin set +x; builtin trap - DEBUG ERR RETURN; } 2>/dev/null
 builtin set +e +u +C +o pipefail +o posix
 if [[ -z ${__runbook_state_saved-} ]]; then
   __runbook_state_saved=1
@@ -86,7 +94,7 @@ builtin exit "$__runbook_status"
 }
 
 /// The `-c` program of a step that starts its own bash (steps that get the terminal).
-pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), step_body!());
+pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), load_state!(), run_script!());
 
 /// The `-c` program of the session's step server (`bash -c STEP_SERVER runbook REQUEST OUT ERR`),
 /// which runs every step whose output is captured.
@@ -97,9 +105,15 @@ pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), step_body!());
 /// of its own, which timeouts and Ctrl-C signal as a whole, as they would a bash of its own; the
 /// server lives in yet another group and outlives them. The subshell is a background job that the
 /// server waits for: a non-interactive bash with job control ends itself when a *foreground* job
-/// dies of SIGINT, trap or no trap. The wait is repeated until the job is really gone, because a
-/// trapped signal to the server ends `wait` early. The server reports on its stdout:
-/// `pid N` when the subshell starts (N is its process group) and `done STATUS` when it ended.
+/// dies of SIGINT, trap or no trap. The server traps no signal, so nothing ends its `wait` early:
+/// a step that signals `$$` ends the server (as it would end a terminal's shell), and the session
+/// stops that step and replaces the server. The server reports on its stdout:
+/// `pid N` when the subshell is ready (N is its process group) and `done STATUS` when it ended.
+///
+/// A ready subshell has loaded everything but runs nothing of the step until runbook writes `go`
+/// (anything else cancels) to the server's stdin, which the subshell reads before it lets go of
+/// it. Meanwhile runbook makes the step's start durable in the timeline: the fsync and the fork
+/// overlap, and still nothing of a step runs unrecorded.
 ///
 /// The subshell reads its control values, positional arguments and the step's variables from the
 /// request file, NUL-separated, with `read -r -d ''` into variables: a value is never parsed as
@@ -107,23 +121,21 @@ pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), step_body!());
 /// `$0` the script's label, as in a bash of its own; `$$` is the server's pid, as in any subshell
 /// and as in a terminal where the steps are pasted one after another.
 ///
-/// `exec` is the one command not spelled `builtin exec`: redirections on `builtin exec` last only
-/// for that command. A function of that name, imported from the environment, is removed first.
+/// `exec` is the one command not spelled `builtin exec`: redirections on `builtin exec` (or
+/// `builtin command exec`) last only for that command. A function of that name, imported from the
+/// environment, is removed first; once the carried state (which may define one) is loaded, it is
+/// spelled `command exec`, which skips functions.
 ///
-/// The server's `INT`, `TERM`, `HUP` and `QUIT` traps keep a stray signal (a step's `kill $$`)
-/// from ending it; subshells start with the default dispositions again. It ends when runbook
-/// closes its stdin.
+/// It ends when runbook closes its stdin.
 pub(crate) const STEP_SERVER: &str = concat!(
     r##"builtin unset -f exec
 builtin set -m
-builtin trap : INT TERM HUP QUIT
 __runbook_request=$1 __runbook_out=$2 __runbook_err=$3
 builtin set --
 while IFS= builtin read -r __runbook_command; do
+  [[ $__runbook_command == step ]] || builtin continue
   (
-    builtin trap - INT TERM HUP QUIT
-    builtin printf 'pid %s\n' "$BASHPID"
-    exec </dev/null >"$__runbook_out" 2>"$__runbook_err"
+    exec 3>&1 >"$__runbook_out" 2>"$__runbook_err"
     {
       IFS= builtin read -r -d '' __runbook_seq
       IFS= builtin read -r -d '' __runbook_script
@@ -144,10 +156,19 @@ while IFS= builtin read -r __runbook_command; do
     BASH_ARGV0=$__runbook_script
     builtin unset -v __runbook_args __runbook_i __runbook_n __runbook_v __runbook_command __runbook_request __runbook_out __runbook_err __runbook_step __runbook_status
 "##,
-    step_body!(),
+    load_state!(),
+    r##"    builtin printf 'pid %s\n' "$BASHPID" >&3
+    command exec 3>&-
+    IFS= builtin read -r __runbook_go
+    [[ $__runbook_go == go ]] || builtin exit 0
+    builtin unset -v __runbook_go
+    command exec </dev/null
+"##,
+    run_script!(),
     r##"  ) &
   __runbook_step=$!
-  while builtin wait "$__runbook_step"; __runbook_status=$?; builtin kill -0 "$__runbook_step" 2>/dev/null; do :; done
+  builtin wait "$__runbook_step"
+  __runbook_status=$?
   builtin printf 'done %s\n' "$__runbook_status"
 done
 "##

@@ -3,8 +3,9 @@
 //!
 //! The protocol is line-based and tiny: runbook writes `step` to the server's stdin after it
 //! wrote the request file and opened the step's FIFOs; the server answers `pid N` on its stdout
-//! when the subshell started (N is also its process group) and `done STATUS` when the subshell
-//! ended. Everything else about the step travels in files, so nothing a step prints or sets can
+//! when the subshell is ready (N is also its process group). runbook records the step's start,
+//! then writes `go` (or `stop` to cancel), which the subshell itself reads; the server answers
+//! `done STATUS` when the subshell ended. Everything else about the step travels in files, so nothing a step prints or sets can
 //! be mistaken for protocol.
 //!
 //! When the server dies (a step ran `kill -9 $$`, say), its stdout reaches end-of-file: the step
@@ -49,6 +50,17 @@ pub(crate) struct ServerLaunch<'a> {
 pub(crate) enum ServerFailure {
     /// The server is gone or stopped answering; a new one may do better.
     Lost(String),
+    /// The step's FIFOs or a new server could not be set up.
+    Setup(Box<ExecIoError>),
+}
+
+impl ServerFailure {
+    pub(crate) fn into_error(self) -> ExecIoError {
+        match self {
+            ServerFailure::Lost(reason) => ExecIoError::StepServer { reason },
+            ServerFailure::Setup(error) => *error,
+        }
+    }
 }
 
 /// A running step server.
@@ -107,25 +119,62 @@ impl StepServer {
         self.ended.is_none()
     }
 
-    /// Asks the server to run the step described by the request file, and waits until its
-    /// subshell started. Returns the subshell's process group.
-    pub(crate) fn start_step(&mut self) -> Result<Pid, ServerFailure> {
-        if let Err(error) = self.control.write_all(b"step\n") {
+    /// Asks the server to prepare the step described by the request file. Returns at once: the
+    /// server forks while the caller goes on. Nothing of the step runs before
+    /// [`release`](Self::release).
+    pub(crate) fn request_step(&mut self) -> Result<(), ServerFailure> {
+        self.control.write_all(b"step\n").map_err(|error| {
             self.stop();
-            return Err(ServerFailure::Lost(format!(
-                "the step server stopped reading: {error}"
-            )));
+            ServerFailure::Lost(format!("the step server stopped reading: {error}"))
+        })
+    }
+
+    /// Waits until the requested step's subshell is ready; returns its process group.
+    pub(crate) fn wait_ready(&mut self) -> Result<Pid, ServerFailure> {
+        match self.wait_for_report()? {
+            Report::Started(group) => Ok(group),
+            Report::Finished(_) => {
+                self.stop();
+                Err(ServerFailure::Lost(
+                    "the step server reported a step it was not asked for".to_owned(),
+                ))
+            }
         }
+    }
+
+    /// Lets the ready subshell run the step.
+    pub(crate) fn release(&mut self, go: bool) -> io::Result<()> {
+        let result = self.control.write_all(if go { b"go\n" } else { b"stop\n" });
+        if result.is_err() {
+            self.stop();
+        }
+        result
+    }
+
+    /// Tells the requested step's subshell to end without running the step, and waits until it
+    /// has.
+    pub(crate) fn cancel_step(&mut self) -> Result<(), ServerFailure> {
+        self.wait_ready()?;
+        self.release(false).map_err(|error| {
+            ServerFailure::Lost(format!("the step server stopped reading: {error}"))
+        })?;
+        match self.wait_for_report()? {
+            Report::Finished(_) => Ok(()),
+            Report::Started(_) => {
+                self.stop();
+                Err(ServerFailure::Lost(
+                    "the step server started a step it was not asked for".to_owned(),
+                ))
+            }
+        }
+    }
+
+    /// Blocks until the next report, for at most [`START_STEP_TIMEOUT`].
+    fn wait_for_report(&mut self) -> Result<Report, ServerFailure> {
         let deadline = Instant::now() + START_STEP_TIMEOUT;
         loop {
             match self.next_report() {
-                Ok(Some(Report::Started(group))) => return Ok(group),
-                Ok(Some(Report::Finished(_))) => {
-                    self.stop();
-                    return Err(ServerFailure::Lost(
-                        "the step server reported a step it was not asked for".to_owned(),
-                    ));
-                }
+                Ok(Some(report)) => return Ok(report),
                 Ok(None) if self.ended.is_some() => {
                     return Err(ServerFailure::Lost(format!(
                         "the step server ended ({})",
@@ -144,7 +193,7 @@ impl StepServer {
             if left.is_zero() {
                 self.stop();
                 return Err(ServerFailure::Lost(format!(
-                    "the step server did not start the step within {}s",
+                    "the step server did not answer within {}s",
                     START_STEP_TIMEOUT.as_secs()
                 )));
             }

@@ -208,6 +208,7 @@ impl ShellSession {
     }
 
     /// Runs one step and waits for it, streaming captured output to `on_output` as it arrives.
+    /// The same as [`prepare`](Self::prepare) followed by [`PreparedStep::run`].
     ///
     /// Blocks the calling thread. A step that fails, times out or is interrupted is an `Ok`
     /// outcome; errors mean the step could not be run or its state could not be kept.
@@ -217,6 +218,14 @@ impl ShellSession {
         interrupter: &Interrupter,
         on_output: &mut dyn FnMut(OutputChunk),
     ) -> Result<StepOutcome, ExecIoError> {
+        self.prepare(request)?.run(interrupter, on_output)
+    }
+
+    /// Gets a step's shell ready without running anything of the step: for a captured step the
+    /// server's subshell is forked and has loaded the carried state and the step's variables.
+    /// The caller records that the step starts (an fsync, which overlaps the fork), then calls
+    /// [`PreparedStep::run`]; dropping the prepared step instead cancels it.
+    pub fn prepare(&mut self, request: StepRequest) -> Result<PreparedStep<'_>, ExecIoError> {
         for (name, value) in &request.env {
             check_step_env_entry(name, value)?;
         }
@@ -248,43 +257,129 @@ impl ShellSession {
                 source,
             }
         })?;
-
-        let supervision = Supervision {
-            timeout: request.timeout,
-            kill_grace: self.kill_grace,
-            capture_stdout: request.capture_stdout && request.io == StepIo::Captured,
-        };
-        let finished = match request.io {
-            StepIo::Captured => self.run_served(
-                &request,
-                &file_name,
-                sequence,
-                &start_dir,
-                &supervision,
-                interrupter,
-                on_output,
-            )?,
-            StepIo::Terminal => {
-                let control_env = self.control_environment(&start_dir, sequence, &request);
-                let program = self.resolve_shell(&request.env);
-                let launch = StepLaunch {
-                    shell: &self.shell,
-                    program: &program,
-                    args: &["--noprofile", "--norc", "-c", WRAPPER, &file_name],
-                    start_dir: &self.scripts_dir,
-                    inherited_env: [&self.base_env, &request.env],
-                    control_env: &control_env,
-                    io: request.io,
-                };
-                StepProcess::spawn(&launch)?.supervise(
-                    &supervision,
-                    &self.waker,
-                    interrupter,
-                    on_output,
-                )?
+        let served = match request.io {
+            StepIo::Captured => {
+                Some(self.start_served(&request, &file_name, sequence, &start_dir)?)
             }
+            StepIo::Terminal => None,
         };
+        Ok(PreparedStep {
+            session: self,
+            request,
+            file_name,
+            sequence,
+            start_dir,
+            served,
+        })
+    }
 
+    /// Writes the step's request file and has the step server start forking its subshell,
+    /// without waiting for it.
+    fn start_served(
+        &mut self,
+        request: &StepRequest,
+        file_name: &str,
+        sequence: u64,
+        start_dir: &Path,
+    ) -> Result<ServedStart, ExecIoError> {
+        let state_in = if self.state_file_contents.is_empty() {
+            Path::new("")
+        } else {
+            self.state_path.as_path()
+        };
+        let contents = StepRequestFile {
+            sequence,
+            script_file_name: file_name,
+            step_cwd: start_dir,
+            state_in,
+            dump_out: &self.dump_path,
+            positional_args: &request.positional_args,
+            env: &request.env,
+        }
+        .render();
+        let request_path = self.request_path();
+        fs::write(&request_path, contents).map_err(|source| ExecIoError::PrepareStep {
+            path: request_path.clone(),
+            source,
+        })?;
+        match self.ask_server() {
+            Ok(start) => Ok(start),
+            // The server died since the last step (killed from outside, or by that step).
+            Err(ServerFailure::Lost(_)) => self.ask_server().map_err(ServerFailure::into_error),
+            Err(failure) => Err(failure.into_error()),
+        }
+    }
+
+    /// New output FIFOs, a running server (a new one if needed), and the request sent to it.
+    fn ask_server(&mut self) -> Result<ServedStart, ServerFailure> {
+        let (stdout, stderr) = self
+            .fresh_output_fifos()
+            .map_err(|error| ServerFailure::Setup(Box::new(error)))?;
+        if !self.server.as_ref().is_some_and(StepServer::is_running) {
+            self.server = None;
+            let program = self.resolve_shell(&[]);
+            let (out_fifo, err_fifo) = self.fifo_paths();
+            let request_path = self.request_path();
+            let server = StepServer::spawn(&ServerLaunch {
+                shell: &self.shell,
+                program: &program,
+                start_dir: &self.scripts_dir,
+                env: &self.base_env,
+                request_path: &request_path,
+                stdout_fifo: &out_fifo,
+                stderr_fifo: &err_fifo,
+            })
+            .map_err(|error| ServerFailure::Setup(Box::new(error)))?;
+            self.server = Some(server);
+        }
+        let Some(server) = self.server.as_mut() else {
+            return Err(ServerFailure::Lost("the step server is gone".to_owned()));
+        };
+        if let Err(failure) = server.request_step() {
+            self.server = None;
+            return Err(failure);
+        }
+        Ok(ServedStart { stdout, stderr })
+    }
+
+    /// Waits until the served step's subshell is ready; if the server died on the way, asks a
+    /// new one (nothing of the step has run either way).
+    fn wait_served_ready(
+        &mut self,
+        start: ServedStart,
+    ) -> Result<(nix::unistd::Pid, ServedStart), ExecIoError> {
+        let ready = match self.server.as_mut() {
+            Some(server) => server.wait_ready(),
+            None => Err(ServerFailure::Lost("the step server is gone".to_owned())),
+        };
+        match ready {
+            Ok(group) => Ok((group, start)),
+            Err(ServerFailure::Lost(_)) => {
+                self.server = None;
+                drop(start);
+                let start = self.ask_server().map_err(ServerFailure::into_error)?;
+                match self.server.as_mut().map(StepServer::wait_ready) {
+                    Some(Ok(group)) => Ok((group, start)),
+                    Some(Err(failure)) => {
+                        self.server = None;
+                        Err(failure.into_error())
+                    }
+                    None => Err(ExecIoError::StepServer {
+                        reason: "the step server is gone".to_owned(),
+                    }),
+                }
+            }
+            Err(failure) => Err(failure.into_error()),
+        }
+    }
+
+    /// Waits for the step to end, then takes over the state it left.
+    fn finish(
+        &mut self,
+        request: &StepRequest,
+        sequence: u64,
+        finished: FinishedStep,
+    ) -> Result<StepOutcome, ExecIoError> {
         // Later entries win, as they do for the spawned process.
         let inherited: HashMap<&str, &str> = self
             .base_env
@@ -309,81 +404,6 @@ impl ShellSession {
             stdout_truncated: finished.stdout_truncated,
             state_updated,
         })
-    }
-
-    /// Runs a captured step in a subshell of the step server. A server that died since the last
-    /// step (killed from outside, or by that step) is replaced once before giving up.
-    #[allow(clippy::too_many_arguments)]
-    fn run_served(
-        &mut self,
-        request: &StepRequest,
-        file_name: &str,
-        sequence: u64,
-        start_dir: &Path,
-        supervision: &Supervision,
-        interrupter: &Interrupter,
-        on_output: &mut dyn FnMut(OutputChunk),
-    ) -> Result<FinishedStep, ExecIoError> {
-        let state_in = if self.state_file_contents.is_empty() {
-            Path::new("")
-        } else {
-            self.state_path.as_path()
-        };
-        let contents = StepRequestFile {
-            sequence,
-            script_file_name: file_name,
-            step_cwd: start_dir,
-            state_in,
-            dump_out: &self.dump_path,
-            positional_args: &request.positional_args,
-            env: &request.env,
-        }
-        .render();
-        let request_path = self.request_path();
-        fs::write(&request_path, contents).map_err(|source| ExecIoError::PrepareStep {
-            path: request_path.clone(),
-            source,
-        })?;
-        let mut attempts_left = 2;
-        loop {
-            attempts_left -= 1;
-            let (stdout, stderr) = self.fresh_output_fifos()?;
-            if !self.server.as_ref().is_some_and(StepServer::is_running) {
-                self.server = None;
-                let program = self.resolve_shell(&[]);
-                let (out_fifo, err_fifo) = self.fifo_paths();
-                let server = StepServer::spawn(&ServerLaunch {
-                    shell: &self.shell,
-                    program: &program,
-                    start_dir: &self.scripts_dir,
-                    env: &self.base_env,
-                    request_path: &request_path,
-                    stdout_fifo: &out_fifo,
-                    stderr_fifo: &err_fifo,
-                })?;
-                self.server = Some(server);
-            }
-            let Some(server) = self.server.as_mut() else {
-                continue;
-            };
-            let started = Instant::now();
-            match server.start_step() {
-                Ok(group) => {
-                    return StepProcess::served(server, group, started, stdout, stderr).supervise(
-                        supervision,
-                        &self.waker,
-                        interrupter,
-                        on_output,
-                    );
-                }
-                Err(ServerFailure::Lost(reason)) => {
-                    self.server = None;
-                    if attempts_left == 0 {
-                        return Err(ExecIoError::StepServer { reason });
-                    }
-                }
-            }
-        }
     }
 
     fn request_path(&self) -> PathBuf {
@@ -532,6 +552,103 @@ impl ShellSession {
         self.variables = state.variables();
         self.carried = state;
         Ok(())
+    }
+}
+
+/// A captured step the server was asked to start: the read ends of its output FIFOs.
+struct ServedStart {
+    stdout: File,
+    stderr: File,
+}
+
+/// A step whose shell is ready but has run nothing of the step yet (see
+/// [`ShellSession::prepare`]). Dropping it without [`run`](Self::run) cancels the step.
+pub struct PreparedStep<'a> {
+    session: &'a mut ShellSession,
+    request: StepRequest,
+    file_name: String,
+    sequence: u64,
+    start_dir: PathBuf,
+    served: Option<ServedStart>,
+}
+
+impl PreparedStep<'_> {
+    /// Runs the step and waits for it, streaming captured output to `on_output` as it arrives.
+    ///
+    /// Blocks the calling thread. A step that fails, times out or is interrupted is an `Ok`
+    /// outcome; errors mean the step could not be run or its state could not be kept.
+    pub fn run(
+        mut self,
+        interrupter: &Interrupter,
+        on_output: &mut dyn FnMut(OutputChunk),
+    ) -> Result<StepOutcome, ExecIoError> {
+        let session = &mut *self.session;
+        let request = &self.request;
+        let supervision = Supervision {
+            timeout: request.timeout,
+            kill_grace: session.kill_grace,
+            capture_stdout: request.capture_stdout && request.io == StepIo::Captured,
+        };
+        let finished = match self.served.take() {
+            Some(start) => {
+                let (group, ServedStart { stdout, stderr }) = session.wait_served_ready(start)?;
+                let Some(server) = session.server.as_mut() else {
+                    return Err(ExecIoError::StepServer {
+                        reason: "the step server is gone".to_owned(),
+                    });
+                };
+                let started = Instant::now();
+                if let Err(error) = server.release(true) {
+                    session.server = None;
+                    return Err(ExecIoError::StepServer {
+                        reason: format!("the step server stopped reading: {error}"),
+                    });
+                }
+                StepProcess::served(server, group, started, stdout, stderr).supervise(
+                    &supervision,
+                    &session.waker,
+                    interrupter,
+                    on_output,
+                )?
+            }
+            None => {
+                let control_env =
+                    session.control_environment(&self.start_dir, self.sequence, request);
+                let program = session.resolve_shell(&request.env);
+                let launch = StepLaunch {
+                    shell: &session.shell,
+                    program: &program,
+                    args: &["--noprofile", "--norc", "-c", WRAPPER, &self.file_name],
+                    start_dir: &session.scripts_dir,
+                    inherited_env: [&session.base_env, &request.env],
+                    control_env: &control_env,
+                    io: request.io,
+                };
+                StepProcess::spawn(&launch)?.supervise(
+                    &supervision,
+                    &session.waker,
+                    interrupter,
+                    on_output,
+                )?
+            }
+        };
+        session.finish(request, self.sequence, finished)
+    }
+}
+
+impl Drop for PreparedStep<'_> {
+    fn drop(&mut self) {
+        // Not run: the subshell is told to end without running anything. If even that fails, the
+        // server is replaced so that its protocol never gets out of step. The FIFOs stay open
+        // until then: the subshell opens them before it is ready.
+        if let Some(fifos) = self.served.take() {
+            if let Some(server) = self.session.server.as_mut()
+                && server.cancel_step().is_err()
+            {
+                self.session.server = None;
+            }
+            drop(fifos);
+        }
     }
 }
 

@@ -373,6 +373,11 @@ impl StepProcess<'_> {
         if let StepShell::Served { server, ended } = &mut self.shell {
             if ended.is_none() {
                 *ended = server.finished_step()?;
+                // The server died under the step (the step signalled `$$`, say): like a terminal
+                // whose shell died, the step goes with it rather than run on unsupervised.
+                if ended.is_some() && !server.is_running() {
+                    let _ = killpg(self.pid, Signal::SIGKILL);
+                }
             }
             return Ok(ended.is_some());
         }

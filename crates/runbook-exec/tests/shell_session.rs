@@ -733,17 +733,14 @@ fn the_session_shell_outlives_an_interrupted_step() {
     assert_eq!(ran.outcome.status, StepStatus::Interrupted);
     assert!(wait_until_gone(pid_after("step ", &ran.stdout)));
 
-    let after = run(&mut session, "after", "kill -TERM $$\necho \"server $$\"");
+    let after = run(&mut session, "after", "echo \"server $$\"");
     assert_clean_success(&after);
     assert_eq!(pid_after("server ", &after.stdout), server);
-    assert!(
-        !process_is_gone(server),
-        "a stray SIGTERM ended the session shell"
-    );
 }
 
-/// A step that kills the session shell fails with that signal; the next step gets a new shell and
-/// still sees everything carried so far.
+/// A step that kills the session shell fails with that signal and is stopped with it (as a command
+/// dies with its terminal's shell); the next step gets a new shell and still sees everything
+/// carried so far.
 #[test]
 fn a_killed_session_shell_is_replaced_and_nothing_carried_is_lost() {
     let dir = tempfile::tempdir().unwrap();
@@ -756,9 +753,16 @@ fn a_killed_session_shell_is_replaced_and_nothing_carried_is_lost() {
     assert_clean_success(&first);
     let server = pid_after("server ", &first.stdout);
 
-    let killer = run(&mut session, "killer", "kill -KILL $$\nsleep 1");
+    let killer = run(
+        &mut session,
+        "killer",
+        "echo \"step $BASHPID\"\nkill -KILL $$\nsleep 1000",
+    );
     assert_eq!(killer.outcome.status, StepStatus::Signaled(9));
     assert!(wait_until_gone(server));
+    assert!(wait_until_gone(pid_after("step ", &killer.stdout)));
+    let terminated = run(&mut session, "terminated", "kill -TERM $$\nsleep 1000");
+    assert_eq!(terminated.outcome.status, StepStatus::Signaled(15));
 
     let next = run(
         &mut session,
@@ -795,4 +799,44 @@ fn a_lingering_background_job_never_writes_into_a_later_step() {
     assert_eq!(first.outcome.status, StepStatus::Exited(0));
     let second = run(&mut session, "second", "sleep 0.6; echo second-done");
     assert_eq!(second.stdout, "second-done\n");
+}
+
+/// `prepare` gets the shell ready while the caller records the start; nothing of the step runs
+/// before `run`, and a prepared step that is dropped never runs at all.
+#[test]
+fn nothing_of_a_prepared_step_runs_before_run_and_a_dropped_one_never_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_in(dir.path(), &[]);
+    let marker = dir.path().join("ran");
+
+    let prepared = session
+        .prepare(StepRequest::new(
+            "cancelled",
+            "touch ran\nexport CANCELLED=1",
+        ))
+        .expect("prepares");
+    thread::sleep(Duration::from_millis(200));
+    drop(prepared);
+    thread::sleep(Duration::from_millis(100));
+    assert!(!marker.exists(), "a dropped step ran");
+
+    let prepared = session
+        .prepare(StepRequest::new("gated", "touch ran\necho \"server $$\""))
+        .expect("prepares");
+    thread::sleep(Duration::from_millis(200));
+    assert!(!marker.exists(), "the step ran before `run`");
+    let mut stdout = Vec::new();
+    let outcome = prepared
+        .run(&Interrupter::new(), &mut |chunk| {
+            stdout.extend_from_slice(&chunk.bytes)
+        })
+        .expect("runs");
+    assert_eq!(outcome.status, StepStatus::Exited(0));
+    assert!(marker.exists());
+    assert!(!session.variables().contains_key("CANCELLED"));
+
+    // The same server goes on serving after the cancelled step.
+    let server = pid_after("server ", &String::from_utf8_lossy(&stdout));
+    let after = run(&mut session, "after", "echo \"server $$\"");
+    assert_eq!(pid_after("server ", &after.stdout), server);
 }
