@@ -17,7 +17,8 @@
 //!
 //! Security: the state lives in a private directory (mode 0700, removed when the session is
 //! dropped) and holds variable values, including secrets a step put in variables. Nothing else
-//! is written anywhere. The directory is preferably on a memory file system
+//! is written anywhere. A runbook process that was killed cannot remove its directory; its name
+//! carries the owner's pid, and the next session removes directories whose owner is gone. The directory is preferably on a memory file system
 //! (`$XDG_RUNTIME_DIR` or `/dev/shm`), so those values never reach a disk.
 
 use std::collections::{BTreeMap, HashMap};
@@ -675,9 +676,11 @@ fn create_state_dir(parent: Option<&Path>) -> Result<tempfile::TempDir, ExecIoEr
             .collect(),
     };
     let mut last_error = None;
+    let prefix = format!("{STATE_DIR_PREFIX}{}-", std::process::id());
     for candidate in candidates {
+        remove_abandoned_state_dirs(&candidate);
         let created = tempfile::Builder::new()
-            .prefix("runbook-shell-")
+            .prefix(&prefix)
             .permissions(fs::Permissions::from_mode(0o700))
             .tempdir_in(&candidate)
             // The umask can only remove bits, but make sure nobody else can enter.
@@ -696,6 +699,42 @@ fn create_state_dir(parent: Option<&Path>) -> Result<tempfile::TempDir, ExecIoEr
         )
     });
     Err(ExecIoError::CreateStateDir { parent, source })
+}
+
+/// Start of the name of every session's private directory, followed by the owner's pid and `-`.
+const STATE_DIR_PREFIX: &str = "runbook-shell-";
+
+/// Removes the private directories in `parent` that sessions of runbook processes that no longer
+/// exist left behind (killed with SIGKILL, or the machine lost power on a disk-backed directory).
+/// Only directories of this user whose named owner is gone are touched; best effort.
+fn remove_abandoned_state_dirs(parent: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let me = nix::unistd::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(STATE_DIR_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .filter(|&pid| pid > 0)
+        else {
+            continue;
+        };
+        let owner_gone = matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(owner), None),
+            Err(nix::errno::Errno::ESRCH)
+        );
+        let path = entry.path();
+        let mine = fs::symlink_metadata(&path)
+            .is_ok_and(|metadata| metadata.is_dir() && metadata.uid() == me);
+        if owner_gone && mine {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
 }
 
 fn absolute(path: &Path) -> io::Result<PathBuf> {

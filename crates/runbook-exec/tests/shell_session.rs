@@ -840,3 +840,40 @@ fn nothing_of_a_prepared_step_runs_before_run_and_a_dropped_one_never_runs() {
     let after = run(&mut session, "after", "echo \"server $$\"");
     assert_eq!(pid_after("server ", &after.stdout), server);
 }
+
+/// A killed runbook cannot remove its private directory (it may hold secrets); the next session
+/// removes it once its owner is gone, and leaves live sessions' directories alone.
+#[test]
+fn private_directories_of_dead_runbooks_are_removed() {
+    let parent = tempfile::tempdir().unwrap();
+    let mut finished = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = finished.id();
+    finished.wait().unwrap();
+    let abandoned = parent
+        .path()
+        .join(format!("runbook-shell-{dead_pid}-AbCdEf"));
+    let live = parent.path().join("runbook-shell-1-XyZ123");
+    let unrelated = parent.path().join("runbook-shell-notapid");
+    for dir in [&abandoned, &live, &unrelated] {
+        fs::create_dir(dir).unwrap();
+        fs::write(dir.join("state"), "export SECRET=x\n").unwrap();
+    }
+    let session = ShellSession::new(ShellConfig {
+        initial_cwd: parent.path().to_owned(),
+        state_dir_parent: Some(parent.path().to_owned()),
+        ..ShellConfig::default()
+    })
+    .expect("session starts");
+    assert!(!abandoned.exists(), "the dead runbook's directory is left");
+    assert!(live.exists() && unrelated.exists());
+    let own = session
+        .state_dir()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        own.starts_with(&format!("runbook-shell-{}-", std::process::id())),
+        "{own}"
+    );
+}
