@@ -33,8 +33,24 @@ pub struct TimelineRecorder {
 
 impl TimelineRecorder {
     pub fn new(run_dir: RunDir, writer: TimelineWriter) -> Self {
+        // Logs are numbered on from the highest number a resumed run's earlier sessions used
+        // (silent steps have no log file, so counting files would reuse numbers).
         let logs_opened = std::fs::read_dir(run_dir.steps_dir())
-            .map(|entries| entries.count())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|entry| {
+                        let name = entry.file_name();
+                        let digits: String = name
+                            .to_string_lossy()
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        digits.parse::<usize>().ok()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
             .unwrap_or(0);
         TimelineRecorder {
             run_dir,
@@ -45,6 +61,13 @@ impl TimelineRecorder {
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             defer_step_end_sync: false,
         }
+    }
+
+    /// The shell variables a resumed run starts with, so that the first step that unsets one
+    /// records it.
+    pub fn with_restored_vars(mut self, vars: BTreeMap<String, String>) -> Self {
+        self.recorded_vars = vars;
+        self
     }
 
     pub fn run_dir(&self) -> &RunDir {
@@ -208,6 +231,12 @@ impl EventSink for TimelineRecorder {
                     .filter(|(name, value)| self.recorded_vars.get(*name) != Some(value))
                     .map(|(n, v)| (n.clone(), v.clone()))
                     .collect();
+                let unset: Vec<String> = self
+                    .recorded_vars
+                    .keys()
+                    .filter(|name| !current.contains_key(*name))
+                    .cloned()
+                    .collect();
                 self.recorded_vars = current.clone();
                 drafts.push(
                     EventDraft::new(timeline::StepFinished {
@@ -219,6 +248,7 @@ impl EventSink for TimelineRecorder {
                         detail: detail.clone(),
                         attempt: *attempt,
                         vars,
+                        unset,
                     })
                     .step(id.clone()),
                 );
@@ -253,6 +283,7 @@ impl EventSink for TimelineRecorder {
                         detail: Some(answer.into()),
                         attempt: 1,
                         vars: BTreeMap::new(),
+                        unset: Vec::new(),
                     })
                     .step(id.clone()),
                 )

@@ -412,3 +412,20 @@ fn a_torn_last_line_is_reported_and_the_run_still_resumes() {
         "{seqs:?}"
     );
 }
+
+/// A variable one step exports and a later one unsets stays unset after a resume.
+#[test]
+fn a_variable_unset_before_the_failure_stays_unset_after_resume() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "unset.md",
+        "# Unset\n\n```bash {name=set}\nexport GONE=1 KEPT=2\n```\n\n```bash {name=clear}\nunset GONE\n```\n\n```bash {name=gate}\ntest -f ready\n```\n\n```bash {name=show}\necho \"${GONE-unset} ${KEPT-unset}\" > seen.txt\n```\n",
+    );
+    let first = scratch.run(&["run", "unset.md", "--yes"]);
+    assert_exit(&first, 1);
+    std::fs::write(scratch.path().join("ready"), "").expect("fix the condition");
+    let resumed = scratch.run(&["resume", "--yes"]);
+    assert_exit(&resumed, 0);
+    let seen = std::fs::read_to_string(scratch.path().join("seen.txt")).expect("show ran");
+    assert_eq!(seen, "unset 2\n");
+}

@@ -362,6 +362,10 @@ pub struct StepFinished {
     /// run can restore them.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub vars: std::collections::BTreeMap<String, String>,
+    /// Shell variables an earlier step set that this step unset, so a resumed run does not bring
+    /// them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset: Vec<String>,
 }
 
 fn first_attempt() -> u32 {
@@ -683,6 +687,7 @@ mod tests {
                 detail: None,
                 attempt: 1,
                 vars: Default::default(),
+                unset: Vec::new(),
             }
             .into(),
             StepSkipped {

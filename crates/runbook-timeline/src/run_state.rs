@@ -88,6 +88,9 @@ impl RunState {
                 for (name, value) in &finished.vars {
                     self.shell_vars.insert(name.clone(), value.clone());
                 }
+                for name in &finished.unset {
+                    self.shell_vars.remove(name);
+                }
                 if let Some(step) = &event.step {
                     self.record_outcome(step, finished.status);
                 }

@@ -103,6 +103,7 @@ fn finished(exit: i32, ms: u64, status: StepStatus) -> StepFinished {
         detail: None,
         attempt: 1,
         vars: Default::default(),
+        unset: Vec::new(),
     }
 }
 

@@ -39,6 +39,7 @@ fn step_finished(status: StepStatus, cwd: Option<&str>) -> StepFinished {
         detail: None,
         attempt: 1,
         vars: Default::default(),
+        unset: Vec::new(),
     }
 }
 

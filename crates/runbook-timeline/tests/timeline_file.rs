@@ -78,6 +78,7 @@ fn events_round_trip_through_the_file() {
                     detail: None,
                     attempt: 1,
                     vars: Default::default(),
+                    unset: Vec::new(),
                 })
                 .step("check-health"),
             )
@@ -389,6 +390,7 @@ fn run_finished_and_other_state_changes_are_durable_batches() {
                 detail: None,
                 attempt: 1,
                 vars: Default::default(),
+                unset: Vec::new(),
             })
             .step("s1"),
             EventDraft::new(RunFinished {

@@ -204,6 +204,9 @@ pub fn execute(
         eprintln!("warning: cannot handle Ctrl-C: {error}");
     }
     let mut recorder = TimelineRecorder::new(run_dir, writer);
+    if let Some((_, vars)) = &setup.restore {
+        recorder = recorder.with_restored_vars(vars.clone());
+    }
     let live = std::io::stdout().is_terminal() && !setup.unattended;
     let mut renderer = EventRenderer::new(stdout_color(), live, hint, setup.unattended);
     let config = EngineConfig {
