@@ -28,9 +28,10 @@ use crate::process_bash_wrapper::STEP_SERVER;
 use crate::process_error::ExecIoError;
 use crate::process_step_outcome::StepStatus;
 
-/// How long a started server may take to fork a step's subshell before it counts as hung. Far
-/// above the fraction of a millisecond it takes, so only a stopped or wedged server trips it.
-const START_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the server may take to answer (a step's subshell ready, or a cancelled one ended)
+/// before it counts as hung. Far above the fraction of a millisecond it takes, so only a stopped
+/// or wedged server trips it.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How to start the server.
 pub(crate) struct ServerLaunch<'a> {
@@ -169,9 +170,9 @@ impl StepServer {
         }
     }
 
-    /// Blocks until the next report, for at most [`START_STEP_TIMEOUT`].
+    /// Blocks until the next report, for at most [`ANSWER_TIMEOUT`].
     fn wait_for_report(&mut self) -> Result<Report, ServerFailure> {
-        let deadline = Instant::now() + START_STEP_TIMEOUT;
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {
             match self.next_report() {
                 Ok(Some(report)) => return Ok(report),
@@ -194,7 +195,7 @@ impl StepServer {
                 self.stop();
                 return Err(ServerFailure::Lost(format!(
                     "the step server did not answer within {}s",
-                    START_STEP_TIMEOUT.as_secs()
+                    ANSWER_TIMEOUT.as_secs()
                 )));
             }
             let mut fds = [PollFd::new(self.reports.as_fd(), PollFlags::POLLIN)];
