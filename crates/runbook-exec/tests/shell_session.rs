@@ -99,6 +99,15 @@ fn wait_until_gone(pid: u32) -> bool {
     false
 }
 
+/// Interrupts through `interrupter` after `delay`, from another thread.
+fn interrupt_after(interrupter: &Interrupter, delay: Duration) -> thread::JoinHandle<()> {
+    let trigger = interrupter.clone();
+    thread::spawn(move || {
+        thread::sleep(delay);
+        trigger.interrupt();
+    })
+}
+
 fn pid_after(label: &str, output: &str) -> u32 {
     output
         .lines()
@@ -491,11 +500,7 @@ fn interrupter_stops_a_running_step_and_its_background_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let mut session = session_in(dir.path(), &[]);
     let interrupter = Interrupter::new();
-    let trigger = interrupter.clone();
-    let interrupting = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        trigger.interrupt();
-    });
+    let interrupting = interrupt_after(&interrupter, Duration::from_millis(300));
     let started = Instant::now();
     let ran = run_with(
         &mut session,
@@ -719,11 +724,7 @@ fn the_session_shell_outlives_an_interrupted_step() {
     assert_ne!(server, pid_after("step ", &before.stdout));
 
     let interrupter = Interrupter::new();
-    let trigger = interrupter.clone();
-    let interrupting = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        trigger.interrupt();
-    });
+    let interrupting = interrupt_after(&interrupter, Duration::from_millis(300));
     let ran = run_with(
         &mut session,
         StepRequest::new("long", "echo \"step $BASHPID\"\nsleep 1000"),
