@@ -1,34 +1,68 @@
-//! Times the phases of parsing a generated runbook: `cargo run --release -p runbook-graph --example profile_parse`.
-use std::time::Instant;
+//! Times the phases of parsing a generated runbook: `cargo run --release -p runbook-graph --example profile_parse [rounds]`.
+//! Prints each round and, last, the fastest time of each phase (the least
+//! disturbed by other work on the machine). More rounds also give a sampling
+//! profiler (`perf record`) enough to work with.
+use std::time::{Duration, Instant};
 
 fn main() {
+    let rounds = std::env::args()
+        .nth(1)
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(3);
     let text = runbook_graph::generate_runbook(5 * 1024 * 1024, 10_000);
-    for _ in 0..3 {
+    let phases = [
+        "walk",
+        "line index",
+        "parse",
+        "graph",
+        "analysis",
+        "drop graph",
+        "drop document",
+    ];
+    let mut fastest = [Duration::MAX; 7];
+    for _ in 0..rounds {
+        let mut times = [Duration::ZERO; 7];
+        let start = Instant::now();
+        let events = pulldown_cmark::Parser::new_ext(&text, runbook_syntax::markdown_options())
+            .into_offset_iter()
+            .count();
+        times[0] = start.elapsed();
         let start = Instant::now();
         let source = runbook_syntax::SourceFile::new("x", text.clone());
-        let t_source = start.elapsed();
+        let last_line = source.line_of(text.len());
+        times[1] = start.elapsed();
         let start = Instant::now();
         let document = runbook_syntax::parse("x.md", &text);
-        let t_parse = start.elapsed();
+        times[2] = start.elapsed();
         let start = Instant::now();
         let graph = runbook_graph::StepGraph::build(&document);
-        let t_graph = start.elapsed();
+        times[3] = start.elapsed();
         let start = Instant::now();
         let inputs: usize = graph.steps.iter().map(|step| step.inputs().len()).sum();
-        let t_analysis = start.elapsed();
+        times[4] = start.elapsed();
         let start = Instant::now();
         drop(graph);
+        times[5] = start.elapsed();
+        let start = Instant::now();
         drop(document);
-        let t_drop = start.elapsed();
+        times[6] = start.elapsed();
+        let row: Vec<String> = phases
+            .iter()
+            .zip(times)
+            .map(|(phase, time)| format!("{phase} {time:.2?}"))
+            .collect();
         println!(
-            "source index {:?}  parse {:?}  graph {:?}  per-step analysis {:?}  drop {:?}  inputs {} lines {}",
-            t_source,
-            t_parse,
-            t_graph,
-            t_analysis,
-            t_drop,
-            inputs,
-            source.line_count()
+            "{}  (events {events}, inputs {inputs}, lines {last_line})",
+            row.join("  ")
         );
+        for (best, time) in fastest.iter_mut().zip(times) {
+            *best = (*best).min(time);
+        }
     }
+    let row: Vec<String> = phases
+        .iter()
+        .zip(fastest)
+        .map(|(phase, time)| format!("{phase} {time:.2?}"))
+        .collect();
+    println!("fastest: {}", row.join("  "));
 }

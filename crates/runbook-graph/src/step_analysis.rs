@@ -36,17 +36,23 @@ pub(crate) struct AnalysisSource {
 /// The analysis of every step of one graph, computed on first use.
 pub(crate) struct GraphAnalysis {
     front_matter: FrontMatter,
-    sources: Vec<AnalysisSource>,
+    /// Set once every step is built; the steps hold the analysis before that.
+    sources: OnceLock<Vec<AnalysisSource>>,
     results: OnceLock<Vec<StepAnalysis>>,
 }
 
 impl GraphAnalysis {
-    pub(crate) fn new(front_matter: FrontMatter, sources: Vec<AnalysisSource>) -> Self {
+    pub(crate) fn new(front_matter: FrontMatter) -> Self {
         GraphAnalysis {
             front_matter,
-            sources,
+            sources: OnceLock::new(),
             results: OnceLock::new(),
         }
+    }
+
+    /// What to analyse: one source per step, in step order. Only the first call counts.
+    pub(crate) fn set_sources(&self, sources: Vec<AnalysisSource>) {
+        let _ = self.sources.set(sources);
     }
 
     /// Step `index`'s analysis; the first call analyses every step.
@@ -75,8 +81,9 @@ impl GraphAnalysis {
             .filter(|var| var.default.is_some())
             .map(|var| var.name.clone())
             .collect();
-        let mut results: Vec<StepAnalysis> = Vec::with_capacity(self.sources.len());
-        for source in &self.sources {
+        let sources = self.sources.get().map_or(&[][..], Vec::as_slice);
+        let mut results: Vec<StepAnalysis> = Vec::with_capacity(sources.len());
+        for source in sources {
             let mut analysis = match &source.script {
                 Some(script) if source.kind.runs_code() => {
                     self.analyse_script(source, script, &assigned_so_far)

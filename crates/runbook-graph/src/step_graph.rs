@@ -2,11 +2,14 @@
 
 use crate::step_analysis::{AnalysisSource, GraphAnalysis};
 use crate::{Step, StepKind};
+use hashbrown::HashTable;
 use runbook_syntax::{
-    BlockClass, Diagnostic, Document, FrontMatter, ItemKind, SectionId, StepAttributes,
-    did_you_mean, slugify,
+    BlockClass, Diagnostic, Document, Item, ItemKind, SectionId, StepAttributes, did_you_mean,
+    slugify,
 };
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock};
 
 /// The steps of a runbook, their `needs` edges and a valid execution order.
@@ -100,15 +103,64 @@ impl StepGraph {
     }
 }
 
+/// Documents with at least this many items build their steps in two halves
+/// on two threads: each step is built from its own item alone.
+const PARALLEL_STEPS: usize = 2048;
+
 fn build_steps(document: &Document) -> Vec<Step> {
-    let mut steps: Vec<Step> = Vec::with_capacity(document.items.len());
-    let mut sources: Vec<AnalysisSource> = Vec::with_capacity(document.items.len());
-    // Replaced once every step is known; until then nothing reads it.
-    let pending = Arc::new(GraphAnalysis::new(FrontMatter::default(), Vec::new()));
+    // Its sources are filled in once every step is known; until then nothing reads it.
+    let analysis = Arc::new(GraphAnalysis::new(document.front_matter.clone()));
+    let items = &document.items;
+    let (mut steps, mut sources) = if items.len() >= PARALLEL_STEPS
+        && std::thread::available_parallelism().map_or(1, usize::from) >= 2
+    {
+        let (first, second) = items.split_at(items.len() / 2);
+        std::thread::scope(|scope| {
+            let later = std::thread::Builder::new()
+                .name("runbook-steps".to_string())
+                .spawn_scoped(scope, || {
+                    build_some_steps(document, second, first.len(), &analysis)
+                });
+            let (mut steps, mut sources) = build_some_steps(document, first, 0, &analysis);
+            let (mut later_steps, mut later_sources) = match later.map(|later| later.join()) {
+                Ok(Ok(built)) => built,
+                // Building steps is the same code on either thread: a panic
+                // there would have happened here too.
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => build_some_steps(document, second, first.len(), &analysis),
+            };
+            steps.append(&mut later_steps);
+            sources.append(&mut later_sources);
+            (steps, sources)
+        })
+    } else {
+        build_some_steps(document, items, 0, &analysis)
+    };
+    steps.shrink_to_fit();
+    sources.shrink_to_fit();
+    analysis.set_sources(sources);
+    steps
+}
+
+/// The steps of `items`, a run of the document's items starting at step
+/// `first_index`, and what their analysis reads.
+fn build_some_steps(
+    document: &Document,
+    items: &[Item],
+    first_index: usize,
+    analysis: &Arc<GraphAnalysis>,
+) -> (Vec<Step>, Vec<AnalysisSource>) {
+    // Room for the steps after these, which are appended.
+    let capacity = first_index + items.len();
+    let mut steps: Vec<Step> = Vec::with_capacity(document.items.len().max(capacity) - first_index);
+    let mut sources: Vec<AnalysisSource> = Vec::with_capacity(steps.capacity());
     let no_attributes = Arc::new(StepAttributes::default());
     let empty_reason: Arc<str> = Arc::from("");
     let mut heading_path: Option<(Option<SectionId>, Arc<[String]>)> = None;
-    for item in &document.items {
+    // Items come in document order, so counting newlines as we go finds
+    // their lines without indexing every line of the file.
+    let mut lines = document.source.line_cursor();
+    for item in items {
         // Steps of one section come together and share its heading path.
         let heading_path = match &heading_path {
             Some((section, path)) if *section == item.section => path.clone(),
@@ -121,9 +173,9 @@ fn build_steps(document: &Document) -> Vec<Step> {
                 heading_path.insert((item.section, path)).1.clone()
             }
         };
-        let line = document.source.line_of(item.span.start);
+        let line = lines.line_of(item.span.start);
         let mut step = Step {
-            index: steps.len(),
+            index: first_index + steps.len(),
             id: String::new(),
             name: None,
             section: item.section,
@@ -142,7 +194,7 @@ fn build_steps(document: &Document) -> Vec<Step> {
             checked: false,
             span: item.span,
             line,
-            analysis: pending.clone(),
+            analysis: analysis.clone(),
         };
         match &item.kind {
             ItemKind::Task(task) => {
@@ -201,11 +253,7 @@ fn build_steps(document: &Document) -> Vec<Step> {
         });
         steps.push(step);
     }
-    let analysis = Arc::new(GraphAnalysis::new(document.front_matter.clone(), sources));
-    for step in &mut steps {
-        step.analysis = analysis.clone();
-    }
-    steps
+    (steps, sources)
 }
 
 static CHECKLIST_REASON: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("checklist item"));
@@ -285,50 +333,76 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// Explicit names first; everything else gets an id from its heading.
 fn assign_ids(steps: &mut [Step]) {
-    let mut used: HashSet<String> = steps
-        .iter()
-        .filter_map(|step| step.name.as_ref().map(|name| name.value.clone()))
-        .collect();
-    let mut per_base: HashMap<String, usize> = HashMap::new();
-    // The base of the previous unnamed step's section: steps of one section
-    // come together and share it.
-    let mut section_base: Option<(Option<SectionId>, String)> = None;
-    for step in steps.iter_mut() {
-        if let Some(name) = &step.name {
-            step.id = name.value.clone();
+    // Ids are short and there is one lookup per step: a fast hash matters
+    // more here than resistance to crafted collisions.
+    let hasher = FxBuildHasher;
+    let hash = |id: &str| hasher.hash_one(id);
+    // The ids handed out so far, as indices of the steps that hold them, so
+    // the table needs no copy of its own.
+    let mut used: HashTable<usize> = HashTable::with_capacity(steps.len());
+    for index in 0..steps.len() {
+        let Some(name) = &steps[index].name else {
+            continue;
+        };
+        steps[index].id = name.value.clone();
+        let id = steps[index].id.as_str();
+        let id_hash = hash(id);
+        if used.find(id_hash, |&other| steps[other].id == id).is_none() {
+            used.insert_unique(id_hash, index, |&other| hash(&steps[other].id));
+        }
+    }
+    // How many ids each base has handed out. Steps of one section come
+    // together and share a base, so the open section's count is kept aside
+    // and stored when the next section starts.
+    let mut per_base: FxHashMap<String, usize> = FxHashMap::default();
+    let mut open: Option<(Option<SectionId>, String, usize)> = None;
+    let mut candidate = String::new();
+    for index in 0..steps.len() {
+        if steps[index].name.is_some() {
             continue;
         }
-        let base = match &section_base {
-            Some((section, base)) if *section == step.section => base,
+        let section = steps[index].section;
+        let (_, base, count) = match &mut open {
+            Some(open) if open.0 == section => open,
             _ => {
-                &section_base
-                    .insert((
-                        step.section,
-                        base_id(step.heading_path.last().map(String::as_str).unwrap_or("")),
-                    ))
-                    .1
+                if let Some((_, base, count)) = open.take() {
+                    per_base.insert(base, count);
+                }
+                let heading = steps[index].heading_path.last().map_or("", String::as_str);
+                let base = base_id(heading);
+                let count = per_base.get(&base).copied().unwrap_or(0);
+                open.insert((section, base, count))
             }
         };
-        let mut count = per_base.get(base).copied().unwrap_or(0);
-        let mut candidate = if count == 0 {
-            base.clone()
-        } else {
-            format!("{base}-{}", count + 1)
-        };
-        count += 1;
-        while used.contains(&candidate) {
-            count += 1;
-            candidate = format!("{base}-{count}");
+        candidate.clear();
+        candidate.push_str(base);
+        if *count > 0 {
+            push_suffix(&mut candidate, *count + 1);
         }
-        match per_base.get_mut(base) {
-            Some(stored) => *stored = count,
-            None => {
-                per_base.insert(base.clone(), count);
+        *count += 1;
+        loop {
+            let candidate_hash = hash(&candidate);
+            if used
+                .find(candidate_hash, |&other| steps[other].id == candidate)
+                .is_none()
+            {
+                steps[index].id = candidate.as_str().to_owned();
+                used.insert_unique(candidate_hash, index, |&other| hash(&steps[other].id));
+                break;
             }
+            *count += 1;
+            candidate.truncate(base.len());
+            push_suffix(&mut candidate, *count);
         }
-        used.insert(candidate.clone());
-        step.id = candidate;
     }
+}
+
+/// Appends `-{number}`.
+fn push_suffix(id: &mut String, number: usize) {
+    use std::fmt::Write;
+    id.push('-');
+    // Writing to a `String` cannot fail.
+    let _ = write!(id, "{number}");
 }
 
 /// The id stem for steps under `heading`: its slug, at most about 40 bytes.

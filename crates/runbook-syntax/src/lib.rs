@@ -5,6 +5,7 @@
 
 mod attributes;
 mod block_content;
+mod block_queue;
 mod classify;
 mod diagnostic;
 mod document;
@@ -30,5 +31,5 @@ pub use document::{
 pub use front_matter::{FrontMatter, FrontMatterFormat, VarSpec};
 pub use known_commands::{KNOWN_COMMANDS, is_known_command, is_shell_language};
 pub use parser::{markdown_options, parse, parse_bytes, slugify};
-pub use source_file::{Location, SourceFile};
+pub use source_file::{LineCursor, Location, SourceFile};
 pub use span::{Span, Spanned};

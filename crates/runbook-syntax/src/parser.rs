@@ -1,12 +1,16 @@
 //! Walks pulldown-cmark's event stream (with byte offsets) and builds a
 //! [`Document`]. The walk is iterative — containers live on explicit stacks —
-//! so deeply nested input cannot overflow the call stack.
+//! so deeply nested input cannot overflow the call stack. Code blocks are
+//! read and classified by [`BlockQueue`] (on a second thread for large
+//! files); the walk holds their places and [`place_blocks`] fills them in.
 
-use crate::attributes::{StepAttributes, parse_fence_info};
-use crate::block_content::{BlockClass, LineText, ManualLineKind, Script};
-use crate::classify::Classifier;
+use crate::attributes::StepAttributes;
+use crate::block_content::{BlockClass, ManualLineKind};
+use crate::block_queue::{
+    BlockQueue, BlockSource, Classified, CodeLine, WORKER_THRESHOLD, start_worker,
+};
 use crate::document::{
-    CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
+    Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
 };
 use crate::front_matter::{FrontMatter, parse_toml, parse_yaml};
 use crate::known_commands::{is_known_command, is_shell_language};
@@ -51,30 +55,212 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
 
 /// Parses runbook text. Never fails and never panics.
 pub fn parse(name: &str, text: &str) -> Document {
+    parse_with_worker_threshold(name, text, WORKER_THRESHOLD)
+}
+
+/// [`parse`], classifying code blocks on a second thread when the text is
+/// at least `worker_threshold` bytes.
+fn parse_with_worker_threshold(name: &str, text: &str, worker_threshold: usize) -> Document {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = SourceFile::new(name, text.to_string());
-    let mut walker = Walker::new(source.text());
-    walker.walk();
-    let Walker {
-        sections,
-        items,
-        diagnostics,
-        front_matter,
-        first_h1,
-        ..
-    } = walker;
+    let (sections, items, diagnostics, front_matter, first_h1, classified) =
+        std::thread::scope(|scope| {
+            let (sender, worker) = start_worker(scope, source.text(), worker_threshold).unzip();
+            let mut walker = Walker::new(source.text(), BlockQueue::new(source.text(), sender));
+            walker.walk();
+            let Walker {
+                sections,
+                items,
+                diagnostics,
+                front_matter,
+                first_h1,
+                blocks,
+                ..
+            } = walker;
+            let classified = blocks.finish(worker);
+            (
+                sections,
+                items,
+                diagnostics,
+                front_matter,
+                first_h1,
+                classified,
+            )
+        });
     let title = front_matter.title.clone().or(first_h1);
-    // Sized exactly: the items live as long as the document.
-    let mut kept = Vec::with_capacity(items.iter().flatten().count());
-    kept.extend(items.into_iter().flatten());
+    let (items, diagnostics) = place_blocks(items, classified, diagnostics);
     Document {
         source,
         front_matter,
         title,
         sections,
-        items: kept,
+        items,
         diagnostics,
     }
+}
+
+/// A place in the document's item list, filled as the walk goes on.
+enum Slot {
+    /// Held for a list item that may turn out to be a step.
+    Reserved,
+    Item(Item),
+    /// A code block, until it is classified.
+    Block(PendingBlock),
+}
+
+/// A code block met by the walk; [`Classified`] completes it.
+struct PendingBlock {
+    /// Its index in the classification results.
+    id: usize,
+    section: Option<SectionId>,
+    span: Span,
+    intro: Option<Arc<str>>,
+    /// How many diagnostics the walk had found when it met the block: the
+    /// block's own go after them.
+    diagnostics_at: usize,
+    /// The code block an expected-output comment right after this block
+    /// belongs to if this one turns out empty (empty blocks are skipped).
+    previous_code_slot: Option<usize>,
+    /// From an `<!-- expected output: … -->` comment right after the block.
+    expected_output: Option<Arc<str>>,
+}
+
+/// The items in document order, with each block as its classification makes
+/// it: a code item, nothing (an empty block), or one manual item per line of
+/// a checklist or numbered instructions written inside a fence. The blocks'
+/// diagnostics join the walk's where the walk met each block.
+fn place_blocks(
+    mut slots: Vec<Slot>,
+    classified: Vec<Option<Classified>>,
+    walk_diagnostics: Vec<Diagnostic>,
+) -> (Vec<Item>, Vec<Diagnostic>) {
+    let mut classified = classified;
+    let content_of = |slot: &Slot, classified: &[Option<Classified>]| -> Option<Kept> {
+        let Slot::Block(block) = slot else {
+            return None;
+        };
+        let done = classified.get(block.id)?.as_ref()?.block.as_ref()?;
+        let manual = done.content.class == BlockClass::Manual
+            && *done.attributes == StepAttributes::default();
+        Some(match manual {
+            true => Kept::Manual(done.content.manual_lines.len()),
+            false => Kept::Code,
+        })
+    };
+    // An expected-output comment after an empty block belongs to the code
+    // block before it, as if the empty one were not there.
+    for index in 0..slots.len() {
+        if content_of(&slots[index], &classified).is_some() {
+            continue;
+        }
+        let Slot::Block(block) = &mut slots[index] else {
+            continue;
+        };
+        let Some(output) = block.expected_output.take() else {
+            continue;
+        };
+        let mut target = block.previous_code_slot;
+        while let Some(slot @ Slot::Block(previous)) = target.and_then(|t| slots.get(t)) {
+            if content_of(slot, &classified).is_some() {
+                break;
+            }
+            target = previous.previous_code_slot;
+        }
+        if let Some(Slot::Block(previous)) = target.and_then(|t| slots.get_mut(t)) {
+            previous.expected_output = Some(output);
+        }
+    }
+    // Sized exactly: the items live as long as the document.
+    let count = slots
+        .iter()
+        .map(|slot| match slot {
+            Slot::Reserved => 0,
+            Slot::Item(_) => 1,
+            Slot::Block(_) => match content_of(slot, &classified) {
+                None => 0,
+                Some(Kept::Code) => 1,
+                Some(Kept::Manual(lines)) => lines,
+            },
+        })
+        .sum();
+    let block_diagnostics: usize = classified
+        .iter()
+        .flatten()
+        .map(|done| done.diagnostics.len())
+        .sum();
+    let mut diagnostics = Vec::with_capacity(walk_diagnostics.len() + block_diagnostics);
+    let mut walk_diagnostics = walk_diagnostics.into_iter();
+    let mut walk_taken = 0;
+    let mut items = Vec::with_capacity(count);
+    for slot in slots {
+        let block = match slot {
+            Slot::Reserved => continue,
+            Slot::Item(item) => {
+                items.push(item);
+                continue;
+            }
+            Slot::Block(block) => block,
+        };
+        let Some(Classified {
+            diagnostics: found,
+            block: done,
+        }) = classified.get_mut(block.id).and_then(Option::take)
+        else {
+            continue;
+        };
+        // What the walk found before the block comes before the block's own.
+        while walk_taken < block.diagnostics_at {
+            let Some(diagnostic) = walk_diagnostics.next() else {
+                break;
+            };
+            diagnostics.push(diagnostic);
+            walk_taken += 1;
+        }
+        diagnostics.extend(found);
+        let Some(mut code) = done else {
+            continue;
+        };
+        if code.content.class == BlockClass::Manual && *code.attributes == StepAttributes::default()
+        {
+            for line in std::mem::take(&mut code.content.manual_lines) {
+                let kind = match line.kind {
+                    ManualLineKind::Checklist => ItemKind::Task(TaskItem {
+                        text: line.text.into(),
+                        checked: line.checked,
+                    }),
+                    ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem {
+                        text: line.text.into(),
+                        number: None,
+                    }),
+                };
+                items.push(Item {
+                    section: block.section,
+                    span: line.span,
+                    intro: block.intro.clone(),
+                    kind,
+                });
+            }
+            continue;
+        }
+        if block.expected_output.is_some() {
+            code.content.expected_output = block.expected_output;
+        }
+        items.push(Item {
+            section: block.section,
+            span: block.span,
+            intro: block.intro,
+            kind: ItemKind::Code(code),
+        });
+    }
+    diagnostics.extend(walk_diagnostics);
+    (items, diagnostics)
+}
+
+/// What a classified block adds to the items.
+enum Kept {
+    Code,
+    /// One manual item per line.
+    Manual(usize),
 }
 
 /// The pulldown-cmark options runbooks are parsed with.
@@ -108,24 +294,6 @@ enum Container {
     Other,
 }
 
-/// One line of a code block's body. Borrowed from the source when
-/// pulldown-cmark hands out the source text itself (almost always), so
-/// reading a block does not copy each line.
-struct CodeLine<'a> {
-    text: Cow<'a, str>,
-    offset: usize,
-}
-
-impl LineText for CodeLine<'_> {
-    fn text(&self) -> &str {
-        &self.text
-    }
-
-    fn offset(&self) -> usize {
-        self.offset
-    }
-}
-
 struct OpenCode<'a> {
     range: Range<usize>,
     fence: FenceKind,
@@ -139,7 +307,7 @@ struct Walker<'a> {
     text: &'a str,
     sections: Vec<Section>,
     heading_stack: Vec<(u8, SectionId)>,
-    items: Vec<Option<Item>>,
+    items: Vec<Slot>,
     diagnostics: Vec<Diagnostic>,
     front_matter: FrontMatter,
     first_h1: Option<String>,
@@ -151,7 +319,7 @@ struct Walker<'a> {
     code: Option<OpenCode<'a>>,
     /// An emptied line buffer of an earlier block, for the next one.
     spare_lines: Vec<CodeLine<'a>>,
-    classifier: Classifier,
+    blocks: BlockQueue<'a>,
     /// The last paragraph, while nothing else came after it.
     last_paragraph: Option<(String, usize)>,
     /// Text of a `<summary>` while inside `<details>`.
@@ -172,7 +340,7 @@ struct InlineText {
 }
 
 impl<'a> Walker<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, blocks: BlockQueue<'a>) -> Self {
         Walker {
             text,
             sections: Vec::new(),
@@ -186,7 +354,7 @@ impl<'a> Walker<'a> {
             spare_text: Vec::new(),
             code: None,
             spare_lines: Vec::new(),
-            classifier: Classifier::default(),
+            blocks,
             last_paragraph: None,
             summary: None,
             last_code_slot: None,
@@ -343,7 +511,7 @@ impl<'a> Walker<'a> {
                 };
                 self.last_paragraph = None;
                 let slot = self.items.len();
-                self.items.push(None);
+                self.items.push(Slot::Reserved);
                 self.containers.push(Container::Item(OpenItem {
                     ordered,
                     number,
@@ -592,60 +760,13 @@ impl<'a> Walker<'a> {
     }
 
     fn code_block(&mut self, code: OpenCode<'a>) {
-        let block_span = Span::from(code.range.clone());
-        let mut lines = code.lines;
-        let (info_text, info_span) = match code.info {
-            Some(info) if !info.trim().is_empty() => {
-                let first_line_end = self.text[block_span.start..block_span.end]
-                    .find('\n')
-                    .map(|i| block_span.start + i)
-                    .unwrap_or(block_span.end);
-                let first_line = &self.text[block_span.start..first_line_end];
-                // Read the info string as written: pulldown-cmark removes backslash escapes
-                // and decodes entities, which would break `runner="psql \"$URL\""`.
-                match raw_info_string(first_line) {
-                    Some((offset, raw)) => {
-                        let start = block_span.start + offset;
-                        (
-                            Some(pulldown_cmark::CowStr::Borrowed(raw)),
-                            Some(Span::new(start, start + raw.len())),
-                        )
-                    }
-                    None => {
-                        let start = first_line
-                            .find(&*info)
-                            .map(|i| block_span.start + i)
-                            .unwrap_or(block_span.start);
-                        let span = Span::new(start, start + info.len());
-                        (Some(info), Some(span))
-                    }
-                }
-            }
-            _ => (None, None),
+        let span = Span::from(code.range.clone());
+        let source = BlockSource::Fence {
+            fence: code.fence,
+            info: code.info,
+            span,
         };
-        if matches!(code.fence, FenceKind::Backticks | FenceKind::Tildes) {
-            self.check_fence_closed(block_span);
-        }
-        let mut lang = None;
-        let mut attributes = StepAttributes::default();
-        if let (Some(info), Some(span)) = (&info_text, info_span) {
-            let fence = parse_fence_info(info, span.start, &mut self.diagnostics);
-            attributes = StepAttributes::from_raw(&fence.attributes, &mut self.diagnostics);
-            lang = fence.lang.map(|lang| lang.value);
-            if let Some(command) = fence.command {
-                lines.insert(
-                    0,
-                    CodeLine {
-                        text: Cow::Owned(command.value),
-                        offset: command.span.start,
-                    },
-                );
-                if lang.is_none() {
-                    lang = Some("sh".to_string());
-                }
-            }
-        }
-        self.push_code(code.fence, lang, info_span, attributes, lines, block_span);
+        self.push_code(source, code.lines, span);
     }
 
     fn inline_code_block(&mut self, code: String, range: Range<usize>) {
@@ -674,26 +795,12 @@ impl<'a> Walker<'a> {
             text: Cow::Owned(body),
             offset: body_offset,
         }];
-        self.push_code(
-            FenceKind::InlineTripleBacktick,
-            lang,
-            None,
-            StepAttributes::default(),
-            lines,
-            Span::from(range),
-        );
+        let span = Span::from(range);
+        self.push_code(BlockSource::Inline { lang, span }, lines, span);
     }
 
-    fn push_code(
-        &mut self,
-        fence: FenceKind,
-        lang: Option<String>,
-        info_span: Option<Span>,
-        attributes: StepAttributes,
-        mut lines: Vec<CodeLine<'a>>,
-        span: Span,
-    ) {
-        self.push_code_lines(fence, lang, info_span, attributes, &lines, span);
+    fn push_code(&mut self, source: BlockSource<'a>, mut lines: Vec<CodeLine<'a>>, span: Span) {
+        self.push_code_lines(source, &mut lines, span);
         // The next block reads its lines into the same buffer.
         lines.clear();
         if lines.capacity() > self.spare_lines.capacity() {
@@ -701,115 +808,29 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Queues the block to be read and classified, and holds its place
+    /// among the items and the diagnostics.
     fn push_code_lines(
         &mut self,
-        fence: FenceKind,
-        lang: Option<String>,
-        info_span: Option<Span>,
-        attributes: StepAttributes,
-        lines: &[CodeLine<'a>],
+        source: BlockSource<'a>,
+        lines: &mut Vec<CodeLine<'a>>,
         span: Span,
     ) {
         let intro = self.intro_for_code();
         self.mark_items_have_code();
         let section = self.current_section();
-        let body_span = match (lines.first(), lines.last()) {
-            (Some(first), Some(last)) => Span::new(
-                first.offset,
-                (last.offset + last.text.len()).max(first.offset),
-            ),
-            _ => Span::empty_at(span.end),
-        };
-        let mut content = self.classifier.classify(lang.as_deref(), lines);
-        let body: Arc<str> = Arc::from(self.classifier.body());
-        if let Some(runner) = &attributes.runner {
-            // `runner=` makes any block runnable: the body goes to the runner's stdin.
-            let delimiter = unique_heredoc_delimiter(&body);
-            let mut script = Script::from_lines(std::iter::once((
-                format!("{runner} <<'{delimiter}'").as_str(),
-                info_span.map(|s| s.start).unwrap_or(span.start),
-            )));
-            for line in lines {
-                script.text.push_str(&line.text);
-                script.text.push('\n');
-                script.line_offsets.push(line.offset);
-            }
-            script.text.push_str(&delimiter);
-            script.text.push('\n');
-            script.line_offsets.push(body_span.end);
-            content.class = BlockClass::Shell;
-            content.reason = format!("runner `{runner}` receives the block on stdin").into();
-            content.script = Some(Arc::new(script));
-        }
-        if lines.iter().all(|line| line.text.trim().is_empty()) {
-            self.diagnostics.push(
-                Diagnostic::warning("empty-block", span, "empty code block")
-                    .with_help("remove it, or put the command inside"),
-            );
-            return;
-        }
-        if content.class == BlockClass::Manual && attributes == StepAttributes::default() {
-            // A checklist or numbered instructions written inside a fence: one manual step per line.
-            for line in content.manual_lines {
-                let kind = match line.kind {
-                    ManualLineKind::Checklist => ItemKind::Task(TaskItem {
-                        text: line.text.into(),
-                        checked: line.checked,
-                    }),
-                    ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem {
-                        text: line.text.into(),
-                        number: None,
-                    }),
-                };
-                self.items.push(Some(Item {
-                    section,
-                    span: line.span,
-                    intro: intro.clone(),
-                    kind,
-                }));
-            }
-            self.last_code_slot = None;
-            return;
-        }
-        self.items.push(Some(Item {
+        let id = self.blocks.push(source, lines);
+        self.items.push(Slot::Block(PendingBlock {
+            id,
             section,
             span,
             intro,
-            kind: ItemKind::Code(Box::new(CodeBlock {
-                fence,
-                lang,
-                info_span,
-                attributes: Arc::new(attributes),
-                body,
-                body_span,
-                content,
-            })),
+            diagnostics_at: self.diagnostics.len(),
+            previous_code_slot: self.last_code_slot,
+            expected_output: None,
         }));
         self.last_code_slot = Some(self.items.len() - 1);
         self.last_paragraph = None;
-    }
-
-    fn check_fence_closed(&mut self, block: Span) {
-        let raw = &self.text[block.to_range()];
-        let opening = raw.trim_start_matches([' ', '>']);
-        let fence_char = opening.chars().next().unwrap_or('`');
-        let fence_len = opening.chars().take_while(|c| *c == fence_char).count();
-        let last_line = raw
-            .trim_end()
-            .rsplit('\n')
-            .next()
-            .unwrap_or("")
-            .trim_start_matches([' ', '>', '\t']);
-        let closed = raw.trim_end().contains('\n')
-            && last_line.chars().take_while(|c| *c == fence_char).count() >= fence_len
-            && last_line.trim_end().chars().all(|c| c == fence_char);
-        if !closed {
-            let open_end = raw.find('\n').map(|i| block.start + i).unwrap_or(block.end);
-            self.diagnostics.push(
-                Diagnostic::error("unclosed-fence", Span::new(block.start, open_end), "this code fence is never closed")
-                    .with_help(format!("everything after it became one code block; close it with a line of {fence_len} `{fence_char}`")),
-            );
-        }
     }
 
     fn finish_item(&mut self, item: OpenItem) {
@@ -844,7 +865,7 @@ impl<'a> Walker<'a> {
             return;
         };
         if let Some(slot) = self.items.get_mut(item.slot) {
-            *slot = Some(Item {
+            *slot = Slot::Item(Item {
                 section,
                 span: item.span,
                 intro: None,
@@ -893,12 +914,8 @@ impl<'a> Walker<'a> {
         }) else {
             return;
         };
-        if let Some(Some(Item {
-            kind: ItemKind::Code(code),
-            ..
-        })) = self.items.get_mut(slot)
-        {
-            code.content.expected_output = Some(Arc::from(rest));
+        if let Some(Slot::Block(block)) = self.items.get_mut(slot) {
+            block.expected_output = Some(Arc::from(rest));
         }
         self.last_code_slot = None;
     }
@@ -954,14 +971,6 @@ fn strip_tags(html: &str) -> String {
     out
 }
 
-fn unique_heredoc_delimiter(body: &str) -> String {
-    let mut delimiter = "RUNBOOK_EOF".to_string();
-    while body.lines().any(|line| line.trim() == delimiter) {
-        delimiter.push('_');
-    }
-    delimiter
-}
-
 /// GitHub's heading anchor: lowercase, spaces to `-`, punctuation dropped.
 pub fn slugify(title: &str) -> String {
     title
@@ -976,15 +985,93 @@ pub fn slugify(title: &str) -> String {
         .collect()
 }
 
-/// The info string of a fence's opening line as written, and its offset in
-/// the line: what follows the run of backticks or tildes, trimmed.
-fn raw_info_string(first_line: &str) -> Option<(usize, &str)> {
-    let marker_start = first_line.len() - first_line.trim_start_matches([' ', '\t', '>']).len();
-    let rest = &first_line[marker_start..];
-    let fence_char = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let fence_len = rest.len() - rest.trim_start_matches(fence_char).len();
-    let after = &rest[fence_len..];
-    let leading = after.len() - after.trim_start().len();
-    let raw = after.trim().trim_end_matches('\r').trim_end();
-    (!raw.is_empty()).then_some((marker_start + fence_len + leading, raw))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks of every class, the comments and prose around them that the
+    /// classification results are matched with, and the diagnostics they cause.
+    const SAMPLE: &str = r#"## Section
+
+Restart it:
+
+```bash {name=restart-NN timeout=30s}
+kubectl rollout restart deployment/api -n "$NAMESPACE"
+```
+<!-- expected output: deployment.apps/api restarted -->
+
+```bash
+- [ ] check the dashboard
+- [x] page the owner
+```
+<!-- expected output: ignored, the block is a checklist -->
+
+```bash
+```
+<!-- expected output: goes to the block before the empty one -->
+
+1. Look at the logs:
+
+   ```console
+   $ docker logs api | tail
+   error: pool exhausted
+   ```
+
+2. Call the database owner
+
+```sql {runner="psql "$DATABASE_URL""}
+SELECT count(*) FROM jobs;
+```
+
+```
+SELECT 1;
+kubectl get pods
+```
+
+```yaml
+spec:
+  replicas: 3
+```
+
+```bash docker ps
+```
+
+```python
+>>> print("hi")
+```
+
+```text
+1. open the console
+2. click restart
+```
+
+```bash {nme=typo}
+echo typo
+```
+
+Run ```kubectl get nodes``` now.
+
+"#;
+
+    #[test]
+    fn blocks_classified_on_a_worker_thread_give_the_same_document() {
+        let mut text = String::from("+++\ntitle = \"Threads\"\n+++\n\n# Threads\n\n");
+        let mut copy = 0;
+        while text.len() < 300 * 1024 {
+            text.push_str(&SAMPLE.replace("NN", &copy.to_string()));
+            copy += 1;
+        }
+        text.push_str("```bash\nunclosed at the end\n");
+        let threaded = parse_with_worker_threshold("x.md", &text, 0);
+        let inline = parse_with_worker_threshold("x.md", &text, usize::MAX);
+        assert!(
+            threaded.items.len() > copy * 10,
+            "{} items",
+            threaded.items.len()
+        );
+        assert_eq!(threaded.items, inline.items);
+        assert_eq!(threaded.diagnostics, inline.diagnostics);
+        assert_eq!(threaded.sections, inline.sections);
+        assert_eq!(threaded.title, inline.title);
+    }
 }

@@ -1,13 +1,16 @@
 use crate::Span;
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// The text of one runbook plus the index needed to turn byte offsets into
-/// `file:line:col`.
+/// `file:line:col`. The index is built on first use: parsing and building
+/// the step graph do not need it, and for a large file it costs a sizeable
+/// part of the whole parse.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     name: String,
     text: String,
-    line_starts: Vec<usize>,
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 /// A 1-based line and column; the column counts characters, not bytes.
@@ -19,17 +22,23 @@ pub struct Location {
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: String) -> Self {
-        let bytes = text.as_bytes();
-        // Counting first (vectorised) sizes the index exactly: no regrowth
-        // copies and no slack kept alive for the document's lifetime.
-        let mut line_starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
         SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let bytes = self.text.as_bytes();
+            // Counting first (vectorised) sizes the index exactly: no regrowth
+            // copies and no slack kept alive for the document's lifetime.
+            let mut line_starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+            line_starts.push(0);
+            line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+            line_starts
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -46,7 +55,7 @@ impl SourceFile {
 
     /// The 1-based line number containing `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts().binary_search(&offset) {
             Ok(index) => index + 1,
             Err(index) => index,
         }
@@ -55,7 +64,7 @@ impl SourceFile {
     pub fn location(&self, offset: usize) -> Location {
         let offset = offset.min(self.text.len());
         let line = self.line_of(offset);
-        let line_start = self.line_starts[line - 1];
+        let line_start = self.line_starts()[line - 1];
         let column = self
             .text
             .get(line_start..offset)
@@ -67,16 +76,12 @@ impl SourceFile {
 
     /// Byte range of 1-based `line`, without its line terminator.
     pub fn line_span(&self, line: usize) -> Span {
-        let start = self
-            .line_starts
+        let line_starts = self.line_starts();
+        let start = line_starts
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(self.text.len());
-        let mut end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let mut end = line_starts.get(line).copied().unwrap_or(self.text.len());
         let bytes = self.text.as_bytes();
         while end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
             end -= 1;
@@ -85,7 +90,44 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        match self.line_starts.get() {
+            Some(line_starts) => line_starts.len(),
+            None => memchr::memchr_iter(b'\n', self.text.as_bytes()).count() + 1,
+        }
+    }
+
+    /// [`Self::line_of`] for offsets visited in increasing order, without
+    /// building the line index: each call counts only the newlines since the
+    /// previous one.
+    pub fn line_cursor(&self) -> LineCursor<'_> {
+        LineCursor {
+            source: self,
+            offset: 0,
+            line: 1,
+        }
+    }
+}
+
+/// Line numbers of increasing offsets, from [`SourceFile::line_cursor`].
+pub struct LineCursor<'a> {
+    source: &'a SourceFile,
+    offset: usize,
+    line: usize,
+}
+
+impl LineCursor<'_> {
+    /// The 1-based line containing `offset`, as [`SourceFile::line_of`] gives it.
+    pub fn line_of(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.source.text.len());
+        if offset < self.offset {
+            // Out of order: the index answers, and the cursor moves back.
+            self.line = self.source.line_of(offset);
+        } else {
+            let skipped = &self.source.text.as_bytes()[self.offset..offset];
+            self.line += memchr::memchr_iter(b'\n', skipped).count();
+        }
+        self.offset = offset;
+        self.line
     }
 }
 
@@ -106,5 +148,22 @@ mod tests {
         );
         assert_eq!(file.slice(file.line_span(2)), "éé x");
         assert_eq!(file.line_count(), 4);
+    }
+
+    #[test]
+    fn the_line_cursor_agrees_with_the_index_in_any_order() {
+        let text = "one\ntwo\n\nfour\r\nfive\n".to_string();
+        let unindexed = SourceFile::new("x.md", text.clone());
+        assert_eq!(unindexed.line_count(), 6);
+        let file = SourceFile::new("x.md", text);
+        let offsets = [0, 3, 4, 8, 9, 9, 2, 15, 100, 0, 21, 22];
+        let mut cursor = file.line_cursor();
+        for offset in offsets {
+            assert_eq!(
+                cursor.line_of(offset),
+                file.line_of(offset),
+                "offset {offset}"
+            );
+        }
     }
 }
