@@ -363,7 +363,7 @@ impl ShellSession {
                     Some(Ok(group)) => Ok((group, start)),
                     Some(Err(failure)) => {
                         self.server = None;
-                        Err(failure.into_error())
+                        Err(self.explain_lost_server(failure.into_error()))
                     }
                     None => Err(ExecIoError::StepServer {
                         reason: "the step server is gone".to_owned(),
@@ -405,6 +405,28 @@ impl ShellSession {
             stdout_truncated: finished.stdout_truncated,
             state_updated,
         })
+    }
+
+    /// A server that dies twice before answering is most often a shell that is not bash (the
+    /// front matter's `shell = "sh"`, say): say so, rather than only that it ended.
+    fn explain_lost_server(&self, error: ExecIoError) -> ExecIoError {
+        let probe = std::process::Command::new(&self.shell)
+            .args(["-c", "printf %s \"${BASH_VERSION-}\""])
+            .env_clear()
+            .envs(self.base_env.iter().map(|(name, value)| (name, value)))
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output();
+        match probe {
+            Ok(output) if output.stdout.is_empty() => ExecIoError::InvalidConfig {
+                reason: format!(
+                    "`{}` is not bash; steps run with bash (set `shell` in the front matter to \
+                     bash or a path to it)",
+                    self.shell.display()
+                ),
+            },
+            _ => error,
+        }
     }
 
     fn request_path(&self) -> PathBuf {

@@ -878,3 +878,33 @@ fn private_directories_of_dead_runbooks_are_removed() {
         "{own}"
     );
 }
+
+/// A configured shell that is not bash gets an error that says so, not only that it ended.
+#[test]
+fn a_shell_that_is_not_bash_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A POSIX shell that rejects bash's options, as dash does (`/bin/sh` is bash on some systems).
+    let not_bash = dir.path().join("sh");
+    fs::write(
+        &not_bash,
+        "#!/bin/sh\necho \"sh: illegal option\" >&2\nexit 2\n",
+    )
+    .unwrap();
+    fs::set_permissions(&not_bash, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut session = ShellSession::new(ShellConfig {
+        shell: not_bash.clone(),
+        initial_cwd: dir.path().to_owned(),
+        base_env: vec![("PATH".to_owned(), "/usr/bin:/bin".to_owned())],
+        ..ShellConfig::default()
+    })
+    .expect("session starts");
+    let error = session
+        .run(
+            StepRequest::new("step", "echo hi"),
+            &Interrupter::new(),
+            &mut |_| {},
+        )
+        .expect_err("sh cannot run steps");
+    let expected = format!("`{}` is not bash", not_bash.display());
+    assert!(error.to_string().contains(&expected), "{error}");
+}
