@@ -298,11 +298,20 @@ impl ShellSession {
             env: &request.env,
         }
         .render();
+        // It holds the step's variables, secrets among them: readable by this user only, and
+        // removed as soon as the subshell has read it (see `wait_served_ready`).
         let request_path = self.request_path();
-        fs::write(&request_path, contents).map_err(|source| ExecIoError::PrepareStep {
-            path: request_path.clone(),
-            source,
-        })?;
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&request_path)
+            .and_then(|mut file| io::Write::write_all(&mut file, &contents))
+            .map_err(|source| ExecIoError::PrepareStep {
+                path: request_path.clone(),
+                source,
+            })?;
         match self.ask_server() {
             Ok(start) => Ok(start),
             // The server died since the last step (killed from outside, or by that step).
@@ -354,13 +363,20 @@ impl ShellSession {
             None => Err(ServerFailure::Lost("the step server is gone".to_owned())),
         };
         match ready {
-            Ok(group) => Ok((group, start)),
+            Ok(group) => {
+                // The subshell read the request before it said it was ready.
+                let _ = remove_if_present(&self.request_path());
+                Ok((group, start))
+            }
             Err(ServerFailure::Lost(_)) => {
                 self.server = None;
                 drop(start);
                 let start = self.ask_server().map_err(ServerFailure::into_error)?;
                 match self.server.as_mut().map(StepServer::wait_ready) {
-                    Some(Ok(group)) => Ok((group, start)),
+                    Some(Ok(group)) => {
+                        let _ = remove_if_present(&self.request_path());
+                        Ok((group, start))
+                    }
                     Some(Err(failure)) => {
                         self.server = None;
                         Err(self.explain_lost_server(failure.into_error()))
@@ -512,8 +528,10 @@ impl ShellSession {
     /// The state the step's shell dumped, if it finished dumping. A step that ran in
     /// a directory of its own (`StepRequest::cwd`) leaves the carried working directory alone.
     ///
-    /// The dump is left in place: the next step's shell overwrites it, and the sequence number
-    /// in its completion marker keeps a stale dump from ever being taken for a newer one.
+    /// The dump is removed once read: it lists every variable the step had, the values runbook
+    /// passed it (secrets among them) included, which are not carried. The sequence number in
+    /// its completion marker keeps a stale dump (a background job of the step may still write
+    /// one) from ever being taken for a newer one.
     ///
     /// `None` when the shell did not finish dumping (killed, `exec`ed, or its own EXIT trap
     /// replaced ours): the previous state then stays.
@@ -524,7 +542,13 @@ impl ShellSession {
         carry_cwd: bool,
     ) -> Result<Option<CarriedState>, ExecIoError> {
         let dump = match fs::read(&self.dump_path) {
-            Ok(dump) => dump,
+            Ok(dump) => {
+                remove_if_present(&self.dump_path).map_err(|source| ExecIoError::WriteState {
+                    path: self.dump_path.clone(),
+                    source,
+                })?;
+                dump
+            }
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
                 return Err(ExecIoError::ReadState {
@@ -670,6 +694,7 @@ impl Drop for PreparedStep<'_> {
             {
                 self.session.server = None;
             }
+            let _ = remove_if_present(&self.session.request_path());
             drop(fifos);
         }
     }

@@ -908,3 +908,34 @@ fn a_shell_that_is_not_bash_is_named_in_the_error() {
     let expected = format!("`{}` is not bash", not_bash.display());
     assert!(error.to_string().contains(&expected), "{error}");
 }
+
+/// The step's variables (secrets among them) travel to the session shell in a file: it is gone
+/// once the step runs, and nothing else in the private directory holds them.
+#[test]
+fn step_variables_do_not_stay_in_the_private_directory() {
+    const SECRET: &str = "s3cr3t-in-request-Zq7";
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_in(dir.path(), &[]);
+    let mut request = StepRequest::new("uses-secret", "test -n \"$TOKEN\" && echo seen");
+    request.env = vec![("TOKEN".to_owned(), SECRET.to_owned())];
+    let ran = run_with(&mut session, request, &Interrupter::new());
+    assert_clean_success(&ran);
+    assert_eq!(ran.stdout, "seen\n");
+    let mut stack = vec![session.state_dir().to_owned()];
+    while let Some(path) = stack.pop() {
+        for entry in fs::read_dir(&path).unwrap().flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                let bytes = fs::read(&path).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(SECRET),
+                    "{} holds the value",
+                    path.display()
+                );
+            }
+        }
+    }
+}
