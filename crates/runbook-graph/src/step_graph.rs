@@ -112,29 +112,34 @@ fn build_steps(document: &Document) -> Vec<Step> {
     let analysis = Arc::new(GraphAnalysis::new(document.front_matter.clone()));
     let items = &document.items;
     let (mut steps, mut sources) = if items.len() >= PARALLEL_STEPS
-        && std::thread::available_parallelism().map_or(1, usize::from) >= 2
+        && runbook_syntax::second_core_available()
     {
         let (first, second) = items.split_at(items.len() / 2);
+        // Counted up here, before the threads start: two threads counting
+        // references to one value at once make each count slow.
+        let later_handles: Vec<Arc<GraphAnalysis>> =
+            second.iter().map(|_| analysis.clone()).collect();
         std::thread::scope(|scope| {
             let later = std::thread::Builder::new()
                 .name("runbook-steps".to_string())
                 .spawn_scoped(scope, || {
-                    build_some_steps(document, second, first.len(), &analysis)
+                    build_some_steps(document, second, first.len(), &analysis, later_handles)
                 });
-            let (mut steps, mut sources) = build_some_steps(document, first, 0, &analysis);
+            let (mut steps, mut sources) =
+                build_some_steps(document, first, 0, &analysis, Vec::new());
             let (mut later_steps, mut later_sources) = match later.map(|later| later.join()) {
                 Ok(Ok(built)) => built,
                 // Building steps is the same code on either thread: a panic
                 // there would have happened here too.
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(_) => build_some_steps(document, second, first.len(), &analysis),
+                Err(_) => build_some_steps(document, second, first.len(), &analysis, Vec::new()),
             };
             steps.append(&mut later_steps);
             sources.append(&mut later_sources);
             (steps, sources)
         })
     } else {
-        build_some_steps(document, items, 0, &analysis)
+        build_some_steps(document, items, 0, &analysis, Vec::new())
     };
     steps.shrink_to_fit();
     sources.shrink_to_fit();
@@ -143,12 +148,18 @@ fn build_steps(document: &Document) -> Vec<Step> {
 }
 
 /// The steps of `items`, a run of the document's items starting at step
-/// `first_index`, and what their analysis reads.
+/// `first_index`, and what their analysis reads. The steps take their
+/// references to `analysis` from `handles` while there are any.
+///
+/// Values the document shares between many items (attributes, reasons,
+/// languages) are shared through copies of this thread's own, so the two
+/// threads never count references to the same value.
 fn build_some_steps(
     document: &Document,
     items: &[Item],
     first_index: usize,
     analysis: &Arc<GraphAnalysis>,
+    mut handles: Vec<Arc<GraphAnalysis>>,
 ) -> (Vec<Step>, Vec<AnalysisSource>) {
     // Room for the steps after these, which are appended.
     let capacity = first_index + items.len();
@@ -157,6 +168,10 @@ fn build_some_steps(
     let no_attributes = Arc::new(StepAttributes::default());
     let empty_reason: Arc<str> = Arc::from("");
     let mut heading_path: Option<(Option<SectionId>, Arc<[String]>)> = None;
+    let mut shared_attributes = LocalShares::default();
+    let mut shared_texts = LocalShares::default();
+    let checklist_reason = shared_texts.get(&CHECKLIST_REASON, |text| Arc::from(text));
+    let instruction_reason = shared_texts.get(&INSTRUCTION_REASON, |text| Arc::from(text));
     // Items come in document order, so counting newlines as we go finds
     // their lines without indexing every line of the file.
     let mut lines = document.source.line_cursor();
@@ -194,27 +209,29 @@ fn build_some_steps(
             checked: false,
             span: item.span,
             line,
-            analysis: analysis.clone(),
+            analysis: handles.pop().unwrap_or_else(|| analysis.clone()),
         };
         match &item.kind {
             ItemKind::Task(task) => {
                 step.instruction = Some(task.text.clone());
                 step.checked = task.checked;
-                step.reason = CHECKLIST_REASON.clone();
+                step.reason = checklist_reason.clone();
             }
             ItemKind::Instruction(instruction) => {
                 step.instruction = Some(instruction.text.clone());
-                step.reason = INSTRUCTION_REASON.clone();
+                step.reason = instruction_reason.clone();
             }
             ItemKind::Code(code) => {
                 let content = &code.content;
-                step.attributes = code.attributes.clone();
+                step.attributes = shared_attributes
+                    .get(&code.attributes, |attributes| Arc::new(attributes.clone()));
                 step.name = code.attributes.name.clone();
-                step.reason = content.reason.clone();
+                step.reason = shared_texts.get(&content.reason, |text| Arc::from(text));
                 step.language = content
                     .language
-                    .clone()
-                    .or_else(|| code.lang.as_deref().map(Arc::from));
+                    .as_ref()
+                    .or(code.lang.as_ref())
+                    .map(|language| shared_texts.get(language, |text| Arc::from(text)));
                 step.context = content.foreign.clone();
                 step.expected_output = content.expected_output.clone();
                 step.session_input = content.session_input.clone();
@@ -254,6 +271,41 @@ fn build_some_steps(
         steps.push(step);
     }
     (steps, sources)
+}
+
+/// Values this thread shares between its steps, each a copy of a value the
+/// document shares between many items.
+struct LocalShares<T: ?Sized> {
+    /// The document's value, kept so its address is not reused, and this thread's copy.
+    known: Vec<(Arc<T>, Arc<T>)>,
+}
+
+impl<T: ?Sized> Default for LocalShares<T> {
+    fn default() -> Self {
+        LocalShares { known: Vec::new() }
+    }
+}
+
+impl<T: ?Sized> LocalShares<T> {
+    /// This thread's copy of `shared` when other items share it too, else `shared` itself.
+    fn get(&mut self, shared: &Arc<T>, copy: impl FnOnce(&T) -> Arc<T>) -> Arc<T> {
+        // A handful covers a document: default attributes, reasons, languages.
+        const KEPT: usize = 32;
+        if let Some((_, local)) = self
+            .known
+            .iter()
+            .find(|(document, _)| Arc::ptr_eq(document, shared))
+        {
+            return local.clone();
+        }
+        // Held only by its item (and the document's caches): not worth a copy.
+        if Arc::strong_count(shared) <= 2 || self.known.len() >= KEPT {
+            return shared.clone();
+        }
+        let local = copy(shared);
+        self.known.push((shared.clone(), local.clone()));
+        local
+    }
 }
 
 static CHECKLIST_REASON: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("checklist item"));

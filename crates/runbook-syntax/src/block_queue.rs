@@ -90,6 +90,9 @@ struct Reader<'a> {
     no_attributes: Arc<StepAttributes>,
     /// A block's lines with the command of its fence line in front.
     with_command: Vec<CodeLine<'a>>,
+    /// Fence languages met so far: a document uses a handful, so its
+    /// blocks share them instead of each holding a copy.
+    languages: Vec<Arc<str>>,
 }
 
 impl<'a> Reader<'a> {
@@ -99,7 +102,20 @@ impl<'a> Reader<'a> {
             classifier: Classifier::default(),
             no_attributes: Arc::default(),
             with_command: Vec::new(),
+            languages: Vec::new(),
         }
+    }
+
+    fn language(&mut self, language: &str) -> Arc<str> {
+        const KEPT: usize = 16;
+        if let Some(known) = self.languages.iter().find(|known| ***known == *language) {
+            return known.clone();
+        }
+        let language: Arc<str> = Arc::from(language);
+        if self.languages.len() < KEPT {
+            self.languages.push(language.clone());
+        }
+        language
     }
 }
 
@@ -138,7 +154,13 @@ impl<'a> BlockQueue<'a> {
             lines: start..self.batch.lines.len(),
         });
         if self.batch.jobs.len() >= BATCH_BLOCKS {
-            let batch = std::mem::take(&mut self.batch);
+            // The next batch starts at the size this one reached, so filling
+            // it does not grow its buffers step by step again.
+            let next = Batch {
+                jobs: Vec::with_capacity(BATCH_BLOCKS),
+                lines: Vec::with_capacity(self.batch.lines.len()),
+            };
+            let batch = std::mem::replace(&mut self.batch, next);
             let unsent = match &self.worker {
                 Some(worker) => worker.send(batch).err().map(|returned| returned.0),
                 None => Some(batch),
@@ -203,7 +225,7 @@ pub(crate) fn start_worker<'scope, 'a: 'scope>(
     text: &'a str,
     threshold: usize,
 ) -> Option<(Sender<Batch<'a>>, Worker<'scope, 'a>)> {
-    if text.len() < threshold || std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+    if text.len() < threshold || !second_core_available() {
         return None;
     }
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -221,6 +243,16 @@ pub(crate) fn start_worker<'scope, 'a: 'scope>(
         })
         .ok()?;
     Some((sender, Worker { batches, thread }))
+}
+
+/// Whether the machine lets this process run two threads at once. Asked
+/// once: the standard library reads the cgroup files on every call, which
+/// costs more than a small parse.
+pub fn second_core_available() -> bool {
+    static SECOND_CORE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::thread::available_parallelism().map_or(1, usize::from) >= 2
+    });
+    *SECOND_CORE
 }
 
 /// The next batch, waiting for one while the walk may still send some;
@@ -254,7 +286,7 @@ fn read_block<'a>(
         BlockSource::Inline { lang, span } => (
             FenceKind::InlineTripleBacktick,
             span,
-            lang,
+            lang.map(|lang| reader.language(&lang)),
             None,
             reader.no_attributes.clone(),
             None,
@@ -278,14 +310,14 @@ fn read_block<'a>(
                         &mut diagnostics,
                     ));
                 }
-                lang = fence.lang.map(|lang| lang.value);
+                lang = fence.lang.map(|lang| reader.language(&lang.value));
                 if let Some(fence_command) = fence.command {
                     command = Some(CodeLine {
                         text: Cow::Owned(fence_command.value),
                         offset: fence_command.span.start,
                     });
                     if lang.is_none() {
-                        lang = Some("sh".to_string());
+                        lang = Some(reader.language("sh"));
                     }
                 }
             }
@@ -386,7 +418,7 @@ fn classify_block(
 struct BlockRead {
     fence: FenceKind,
     span: Span,
-    lang: Option<String>,
+    lang: Option<Arc<str>>,
     info_span: Option<Span>,
     attributes: Arc<StepAttributes>,
 }

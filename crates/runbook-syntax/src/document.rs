@@ -81,7 +81,8 @@ pub enum FenceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeBlock {
     pub fence: FenceKind,
-    pub lang: Option<String>,
+    /// Shared by the blocks of a document written in the same language.
+    pub lang: Option<Arc<str>>,
     pub info_span: Option<Span>,
     pub attributes: Arc<StepAttributes>,
     pub body: Arc<str>,

@@ -23,6 +23,7 @@ pub use attributes::{
 pub use block_content::{
     BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script,
 };
+pub use block_queue::second_core_available;
 pub use classify::classify;
 pub use diagnostic::{Diagnostic, Label, Severity, did_you_mean};
 pub use document::{

@@ -312,7 +312,7 @@ struct Walker<'a> {
     front_matter: FrontMatter,
     first_h1: Option<String>,
     containers: Vec<Container>,
-    inline: Option<InlineText>,
+    inline: Option<InlineText<'a>>,
     /// Emptied text buffers of finished paragraphs, reused for the next
     /// ones: most of a runbook is prose that is read and then dropped.
     spare_text: Vec<String>,
@@ -320,8 +320,9 @@ struct Walker<'a> {
     /// An emptied line buffer of an earlier block, for the next one.
     spare_lines: Vec<CodeLine<'a>>,
     blocks: BlockQueue<'a>,
-    /// The last paragraph, while nothing else came after it.
-    last_paragraph: Option<(String, usize)>,
+    /// The last paragraph, while nothing else came after it. Most
+    /// paragraphs are one piece of the source, borrowed until they are kept.
+    last_paragraph: Option<Cow<'a, str>>,
     /// Text of a `<summary>` while inside `<details>`.
     summary: Option<String>,
     /// The last item pushed, while nothing else came after it (for expected-output comments).
@@ -331,12 +332,46 @@ struct Walker<'a> {
 
 /// Inline text being collected for a heading, paragraph or tight list item.
 #[derive(Default)]
-struct InlineText {
+struct InlineText<'a> {
     text: String,
+    /// The whole text so far while it is a single piece of the source,
+    /// which is not copied into `text` unless more follows. `text` is then empty.
+    borrowed: Option<&'a str>,
     link_depth: usize,
     link_text_len: usize,
     only_code: Option<(String, Range<usize>)>,
     other_content: bool,
+}
+
+impl<'a> InlineText<'a> {
+    fn as_str(&self) -> &str {
+        self.borrowed.unwrap_or(&self.text)
+    }
+
+    fn push_str(&mut self, piece: &str) {
+        if let Some(borrowed) = self.borrowed.take() {
+            self.text.push_str(borrowed);
+        }
+        self.text.push_str(piece);
+    }
+
+    /// Counts what `text` adds: whether it is more than a lone code span, and link text.
+    fn note_content(&mut self, text: &str) {
+        if !text.trim().is_empty() {
+            self.other_content = true;
+        }
+        if self.link_depth > 0 {
+            self.link_text_len += text.len();
+        }
+    }
+
+    /// Appends a piece of the source, only borrowing it while it is the whole text.
+    fn push_source(&mut self, piece: &'a str) {
+        match self.text.is_empty() && self.borrowed.is_none() {
+            true => self.borrowed = Some(piece),
+            false => self.push_str(piece),
+        }
+    }
 }
 
 impl<'a> Walker<'a> {
@@ -389,6 +424,12 @@ impl<'a> Walker<'a> {
         }
     }
 
+    fn recycle_text(&mut self, text: Cow<'_, str>) {
+        if let Cow::Owned(text) = text {
+            self.recycle(text);
+        }
+    }
+
     fn innermost_item(&mut self) -> Option<&mut OpenItem> {
         self.containers
             .iter_mut()
@@ -416,12 +457,12 @@ impl<'a> Walker<'a> {
         match event {
             Event::Start(tag) => self.start(tag, range),
             Event::End(tag) => self.end(tag, range),
-            Event::Text(text) => self.text_event(&text, range),
+            Event::Text(text) => self.text_event(text, range),
             Event::Code(code) => {
                 if let Some(inline) = self.inline.as_mut() {
-                    inline.text.push('`');
-                    inline.text.push_str(&code);
-                    inline.text.push('`');
+                    inline.push_str("`");
+                    inline.push_str(&code);
+                    inline.push_str("`");
                     if inline.link_depth > 0 {
                         inline.link_text_len += code.len() + 2;
                     }
@@ -447,13 +488,16 @@ impl<'a> Walker<'a> {
 
     fn push_inline(&mut self, text: &str) {
         if let Some(inline) = self.inline.as_mut() {
-            inline.text.push_str(text);
-            if !text.trim().is_empty() {
-                inline.other_content = true;
-            }
-            if inline.link_depth > 0 {
-                inline.link_text_len += text.len();
-            }
+            inline.push_str(text);
+            inline.note_content(text);
+        }
+    }
+
+    /// [`Self::push_inline`] for text pulldown-cmark hands out as a piece of the source.
+    fn push_inline_source(&mut self, text: &'a str) {
+        if let Some(inline) = self.inline.as_mut() {
+            inline.push_source(text);
+            inline.note_content(text);
         }
     }
 
@@ -550,14 +594,14 @@ impl<'a> Walker<'a> {
                 let inline = self.inline.take().unwrap_or_default();
                 self.heading(
                     level as u8,
-                    inline.text.trim().to_string(),
+                    inline.as_str().trim().to_string(),
                     Span::from(range),
                 );
                 self.recycle(inline.text);
             }
             TagEnd::Paragraph => {
                 let inline = self.inline.take().unwrap_or_default();
-                self.paragraph(inline, range);
+                self.paragraph(inline);
             }
             TagEnd::CodeBlock => {
                 if let Some(code) = self.code.take() {
@@ -611,10 +655,10 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn text_event(&mut self, text: &str, range: Range<usize>) {
+    fn text_event(&mut self, text: CowStr<'a>, range: Range<usize>) {
         let source = self.text;
         if let Some(code) = self.code.as_mut() {
-            let borrowed = source.get(range.clone()) == Some(text);
+            let borrowed = source.get(range.clone()) == Some(&*text);
             let mut offset = range.start;
             // Where `piece` starts in `text`, to borrow the same bytes from the source.
             let mut position = 0;
@@ -644,7 +688,10 @@ impl<'a> Walker<'a> {
         if self.metadata.is_some() {
             return;
         }
-        self.push_inline(text);
+        match text {
+            CowStr::Borrowed(text) => self.push_inline_source(text),
+            text => self.push_inline(&text),
+        }
     }
 
     fn heading(&mut self, level: u8, title: String, span: Span) {
@@ -674,7 +721,7 @@ impl<'a> Walker<'a> {
         self.summary = None;
     }
 
-    fn paragraph(&mut self, inline: InlineText, range: Range<usize>) {
+    fn paragraph(&mut self, inline: InlineText<'a>) {
         self.last_code_slot = None;
         // A paragraph that is only ```cmd``` is a code block written inline.
         if let Some((code, code_range)) = &inline.only_code
@@ -684,20 +731,26 @@ impl<'a> Walker<'a> {
             self.inline_code_block(code.clone(), code_range.clone());
             return;
         }
-        let text = trim_in_place(inline.text);
+        let text = match inline.borrowed {
+            Some(borrowed) => {
+                self.recycle(inline.text);
+                Cow::Borrowed(borrowed.trim())
+            }
+            None => Cow::Owned(trim_in_place(inline.text)),
+        };
         if let Some(item) = self.innermost_item() {
             if !item.text.is_empty() {
                 item.text.push('\n');
             }
             item.text.push_str(&text);
             item.link_text_len += inline.link_text_len;
-            self.recycle(text);
+            self.recycle_text(text);
             return;
         }
         if text.is_empty() {
-            self.recycle(text);
-        } else if let Some((previous, _)) = self.last_paragraph.replace((text, range.end)) {
-            self.recycle(previous);
+            self.recycle_text(text);
+        } else if let Some(previous) = self.last_paragraph.replace(text) {
+            self.recycle_text(previous);
         }
     }
 
@@ -707,7 +760,7 @@ impl<'a> Walker<'a> {
             return;
         }
         if let Some(inline) = self.inline.take() {
-            let text = inline.text.trim();
+            let text = inline.as_str().trim();
             if let Some(item) = self.innermost_item() {
                 if !text.is_empty() {
                     if !item.text.is_empty() {
@@ -724,6 +777,24 @@ impl<'a> Walker<'a> {
     /// The enclosing list items' text joined with ` › `, else the paragraph
     /// just before, else the `<summary>` of the enclosing `<details>`.
     fn intro_for_code(&mut self) -> Option<Arc<str>> {
+        let mut parts = self
+            .containers
+            .iter()
+            .filter_map(|container| match container {
+                Container::Item(item)
+                    if !item.text.trim().is_empty() || !item.nested_text.is_empty() =>
+                {
+                    Some(item)
+                }
+                _ => None,
+            })
+            .peekable();
+        // Usually one item's own text: shared straight from its buffer.
+        if let Some(only) = parts.next_if(|item| item.nested_text.trim().is_empty())
+            && parts.peek().is_none()
+        {
+            return Some(Arc::from(only.text.trim()));
+        }
         let mut chain: Option<String> = None;
         for container in &self.containers {
             if let Container::Item(item) = container
@@ -742,10 +813,10 @@ impl<'a> Walker<'a> {
         if let Some(chain) = chain {
             return Some(Arc::from(chain));
         }
-        if let Some((paragraph, _)) = self.last_paragraph.take() {
+        if let Some(paragraph) = self.last_paragraph.take() {
             // The text is shared from here on; the buffer goes back for the next paragraph.
-            let intro = Arc::from(paragraph.as_str());
-            self.recycle(paragraph);
+            let intro = Arc::from(&*paragraph);
+            self.recycle_text(paragraph);
             return Some(intro);
         }
         self.summary.as_deref().map(Arc::from)
@@ -1052,6 +1123,27 @@ echo typo
 Run ```kubectl get nodes``` now.
 
 "#;
+
+    /// A paragraph of one piece of the source is borrowed, one of several
+    /// pieces is copied together: both give the same intro text.
+    #[test]
+    fn intros_from_borrowed_and_assembled_paragraphs() {
+        let text = "Plain prose before.\n\n```bash\necho one\n```\n\nRun `make`\nthen *check* &amp; go.\n\n```bash\necho two\n```\n\n- Item with `code`\n\n  ```bash\n  echo three\n  ```\n";
+        let document = parse("x.md", text);
+        let intros: Vec<Option<&str>> = document
+            .items
+            .iter()
+            .map(|item| item.intro.as_deref())
+            .collect();
+        assert_eq!(
+            intros,
+            [
+                Some("Plain prose before."),
+                Some("Run `make` then check & go."),
+                Some("Item with `code`"),
+            ]
+        );
+    }
 
     #[test]
     fn blocks_classified_on_a_worker_thread_give_the_same_document() {
