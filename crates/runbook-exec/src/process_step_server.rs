@@ -46,21 +46,13 @@ pub(crate) struct ServerLaunch<'a> {
     pub(crate) stderr_fifo: &'a Path,
 }
 
-/// Why the server could not start a step.
+/// The server is gone or stopped answering, and why; a new one may do better.
 #[derive(Debug)]
-pub(crate) enum ServerFailure {
-    /// The server is gone or stopped answering; a new one may do better.
-    Lost(String),
-    /// The step's FIFOs or a new server could not be set up.
-    Setup(Box<ExecIoError>),
-}
+pub(crate) struct ServerLost(pub(crate) String);
 
-impl ServerFailure {
+impl ServerLost {
     pub(crate) fn into_error(self) -> ExecIoError {
-        match self {
-            ServerFailure::Lost(reason) => ExecIoError::StepServer { reason },
-            ServerFailure::Setup(error) => *error,
-        }
+        ExecIoError::StepServer { reason: self.0 }
     }
 }
 
@@ -123,20 +115,20 @@ impl StepServer {
     /// Asks the server to prepare the step described by the request file. Returns at once: the
     /// server forks while the caller goes on. Nothing of the step runs before
     /// [`release`](Self::release).
-    pub(crate) fn request_step(&mut self) -> Result<(), ServerFailure> {
+    pub(crate) fn request_step(&mut self) -> Result<(), ServerLost> {
         self.control.write_all(b"step\n").map_err(|error| {
             self.stop();
-            ServerFailure::Lost(format!("the step server stopped reading: {error}"))
+            ServerLost(format!("the step server stopped reading: {error}"))
         })
     }
 
     /// Waits until the requested step's subshell is ready; returns its process group.
-    pub(crate) fn wait_ready(&mut self) -> Result<Pid, ServerFailure> {
+    pub(crate) fn wait_ready(&mut self) -> Result<Pid, ServerLost> {
         match self.wait_for_report()? {
             Report::Started(group) => Ok(group),
             Report::Finished(_) => {
                 self.stop();
-                Err(ServerFailure::Lost(
+                Err(ServerLost(
                     "the step server reported a step it was not asked for".to_owned(),
                 ))
             }
@@ -154,16 +146,15 @@ impl StepServer {
 
     /// Tells the requested step's subshell to end without running the step, and waits until it
     /// has.
-    pub(crate) fn cancel_step(&mut self) -> Result<(), ServerFailure> {
+    pub(crate) fn cancel_step(&mut self) -> Result<(), ServerLost> {
         self.wait_ready()?;
-        self.release(false).map_err(|error| {
-            ServerFailure::Lost(format!("the step server stopped reading: {error}"))
-        })?;
+        self.release(false)
+            .map_err(|error| ServerLost(format!("the step server stopped reading: {error}")))?;
         match self.wait_for_report()? {
             Report::Finished(_) => Ok(()),
             Report::Started(_) => {
                 self.stop();
-                Err(ServerFailure::Lost(
+                Err(ServerLost(
                     "the step server started a step it was not asked for".to_owned(),
                 ))
             }
@@ -171,13 +162,13 @@ impl StepServer {
     }
 
     /// Blocks until the next report, for at most [`ANSWER_TIMEOUT`].
-    fn wait_for_report(&mut self) -> Result<Report, ServerFailure> {
+    fn wait_for_report(&mut self) -> Result<Report, ServerLost> {
         let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {
             match self.next_report() {
                 Ok(Some(report)) => return Ok(report),
                 Ok(None) if self.ended.is_some() => {
-                    return Err(ServerFailure::Lost(format!(
+                    return Err(ServerLost(format!(
                         "the step server ended ({})",
                         describe(self.ended)
                     )));
@@ -185,7 +176,7 @@ impl StepServer {
                 Ok(None) => {}
                 Err(error) => {
                     self.stop();
-                    return Err(ServerFailure::Lost(format!(
+                    return Err(ServerLost(format!(
                         "cannot read from the step server: {error}"
                     )));
                 }
@@ -193,7 +184,7 @@ impl StepServer {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 self.stop();
-                return Err(ServerFailure::Lost(format!(
+                return Err(ServerLost(format!(
                     "the step server did not answer within {}s",
                     ANSWER_TIMEOUT.as_secs()
                 )));
@@ -205,7 +196,7 @@ impl StepServer {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(errno) => {
                     self.stop();
-                    return Err(ServerFailure::Lost(format!(
+                    return Err(ServerLost(format!(
                         "cannot wait for the step server: {errno}"
                     )));
                 }

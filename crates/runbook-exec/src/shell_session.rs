@@ -45,7 +45,7 @@ use crate::process_interrupter::Interrupter;
 use crate::process_output::OutputChunk;
 use crate::process_step_outcome::StepOutcome;
 use crate::process_step_request::{StepIo, StepRequest};
-use crate::process_step_server::{ServerFailure, ServerLaunch, StepRequestFile, StepServer};
+use crate::process_step_server::{ServerLaunch, ServerLost, StepRequestFile, StepServer};
 use crate::process_waker::StepWaker;
 use crate::step_process::{FinishedStep, ProgramLookup, StepLaunch, StepProcess, Supervision};
 
@@ -312,19 +312,14 @@ impl ShellSession {
                 path: request_path.clone(),
                 source,
             })?;
-        match self.ask_server() {
-            Ok(start) => Ok(start),
-            // The server died since the last step (killed from outside, or by that step).
-            Err(ServerFailure::Lost(_)) => self.ask_server().map_err(ServerFailure::into_error),
-            Err(failure) => Err(failure.into_error()),
-        }
+        self.ask_server()
     }
 
-    /// New output FIFOs, a running server (a new one if needed), and the request sent to it.
-    fn ask_server(&mut self) -> Result<ServedStart, ServerFailure> {
-        let (stdout, stderr) = self
-            .fresh_output_fifos()
-            .map_err(|error| ServerFailure::Setup(Box::new(error)))?;
+    /// New output FIFOs, a running server (a new one if needed), and the request sent to it. A
+    /// server that cannot take the request is dropped; [`Self::wait_served_ready`] then finds it
+    /// gone and asks a new one.
+    fn ask_server(&mut self) -> Result<ServedStart, ExecIoError> {
+        let (stdout, stderr) = self.fresh_output_fifos()?;
         if !self.server.as_ref().is_some_and(StepServer::is_running) {
             self.server = None;
             let program = self.resolve_shell(&[]);
@@ -338,56 +333,53 @@ impl ShellSession {
                 request_path: &request_path,
                 stdout_fifo: &out_fifo,
                 stderr_fifo: &err_fifo,
-            })
-            .map_err(|error| ServerFailure::Setup(Box::new(error)))?;
+            })?;
             self.server = Some(server);
         }
-        let Some(server) = self.server.as_mut() else {
-            return Err(ServerFailure::Lost("the step server is gone".to_owned()));
-        };
-        if let Err(failure) = server.request_step() {
+        if self
+            .server
+            .as_mut()
+            .is_some_and(|server| server.request_step().is_err())
+        {
             self.server = None;
-            return Err(failure);
         }
         Ok(ServedStart { stdout, stderr })
     }
 
-    /// Waits until the served step's subshell is ready; if the server died on the way, asks a
-    /// new one (nothing of the step has run either way).
+    /// Waits until the served step's subshell is ready. A server that died since the last step
+    /// (killed from outside, or by that step) or on the way is replaced once: nothing of the step
+    /// has run either way.
     fn wait_served_ready(
         &mut self,
         start: ServedStart,
     ) -> Result<(nix::unistd::Pid, ServedStart), ExecIoError> {
+        let (group, start) = match self.wait_server_ready() {
+            Ok(group) => (group, start),
+            Err(_) => {
+                drop(start);
+                let start = self.ask_server()?;
+                let group = self
+                    .wait_server_ready()
+                    .map_err(|lost| self.explain_lost_server(lost.into_error()))?;
+                (group, start)
+            }
+        };
+        // The subshell read the request before it said it was ready.
+        let _ = remove_if_present(&self.request_path());
+        Ok((group, start))
+    }
+
+    /// The requested step's process group once its subshell is ready; a server that cannot say
+    /// is dropped.
+    fn wait_server_ready(&mut self) -> Result<nix::unistd::Pid, ServerLost> {
         let ready = match self.server.as_mut() {
             Some(server) => server.wait_ready(),
-            None => Err(ServerFailure::Lost("the step server is gone".to_owned())),
+            None => Err(ServerLost("the step server is gone".to_owned())),
         };
-        match ready {
-            Ok(group) => {
-                // The subshell read the request before it said it was ready.
-                let _ = remove_if_present(&self.request_path());
-                Ok((group, start))
-            }
-            Err(ServerFailure::Lost(_)) => {
-                self.server = None;
-                drop(start);
-                let start = self.ask_server().map_err(ServerFailure::into_error)?;
-                match self.server.as_mut().map(StepServer::wait_ready) {
-                    Some(Ok(group)) => {
-                        let _ = remove_if_present(&self.request_path());
-                        Ok((group, start))
-                    }
-                    Some(Err(failure)) => {
-                        self.server = None;
-                        Err(self.explain_lost_server(failure.into_error()))
-                    }
-                    None => Err(ExecIoError::StepServer {
-                        reason: "the step server is gone".to_owned(),
-                    }),
-                }
-            }
-            Err(failure) => Err(failure.into_error()),
+        if ready.is_err() {
+            self.server = None;
         }
+        ready
     }
 
     /// Waits for the step to end, then takes over the state it left.
