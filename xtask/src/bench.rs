@@ -1,9 +1,10 @@
 //! `cargo xtask bench`: runs the selected benchmarks, each side by side with its baseline, then
 //! prints a summary table of ratios and peak memory.
 
+use crate::child_measurement::{MeasuredCommand, Measurement};
 use crate::summary_table::{self, SummaryRow};
 use crate::workspace_root;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub struct BenchOptions {
@@ -117,4 +118,28 @@ pub fn remove_dir(path: &std::path::Path) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// Measures `runbook run RUNBOOK --yes --state-dir STATE_DIR` (plus what `extra` adds) from a
+/// fresh state directory, in the data directory; an error unless it exits 0. The state is left
+/// for the caller to inspect and remove.
+pub fn measure_runbook_run(
+    context: &BenchContext,
+    runbook: &Path,
+    state_dir: &Path,
+    extra: impl FnOnce(MeasuredCommand) -> MeasuredCommand,
+) -> Result<Measurement, String> {
+    remove_dir(state_dir)?;
+    let command = MeasuredCommand::new(&context.binary)
+        .arg("run")
+        .arg(runbook)
+        .arg("--yes")
+        .arg("--state-dir")
+        .arg(state_dir)
+        .current_dir(&context.data_dir);
+    let measured = extra(command).run()?;
+    if measured.exit_code != 0 {
+        return Err(format!("`runbook run` exited with {}", measured.exit_code));
+    }
+    Ok(measured)
 }

@@ -9,7 +9,7 @@
 //! `cat`'s file is not, so the disk cases include waiting for the disk; the tmpfs cases (run
 //! state and `cat`'s file on `/dev/shm`) show the streaming cost alone.
 
-use crate::bench::{BenchContext, remove_dir};
+use crate::bench::{BenchContext, measure_runbook_run, remove_dir};
 use crate::child_measurement::{MeasuredCommand, Measurement, median};
 use crate::summary_table::SummaryRow;
 use std::path::{Path, PathBuf};
@@ -198,21 +198,12 @@ fn runbook_run(
     runbook: &Path,
     state_dir: &Path,
 ) -> Result<Measurement, String> {
-    remove_dir(state_dir)?;
-    let measured = MeasuredCommand::new(&context.binary)
-        .arg("run")
-        .arg(runbook)
-        .arg("--yes")
-        .arg("--var")
-        .arg(format!("API_TOKEN={SECRET}"))
-        .arg("--state-dir")
-        .arg(state_dir)
-        .env("BENCH_BYTES", case.bytes.to_string())
-        .current_dir(&context.data_dir)
-        .run()?;
-    if measured.exit_code != 0 {
-        return Err(format!("`runbook run` exited with {}", measured.exit_code));
-    }
+    let measured = measure_runbook_run(context, runbook, state_dir, |command| {
+        command
+            .arg("--var")
+            .arg(format!("API_TOKEN={SECRET}"))
+            .env("BENCH_BYTES", case.bytes.to_string())
+    })?;
     let (bytes, redactions) = step_output_totals(state_dir)?;
     remove_dir(state_dir)?;
     // The log holds the redacted stream: as long as the input without redactions, longer with.

@@ -6,8 +6,8 @@
 //! is measured both on disk (`target/bench-state`), where the timeline's fsync costs most, and on
 //! a memory file system (`/dev/shm`), in alternating rounds with the baseline.
 
-use crate::bench::{BenchContext, remove_dir};
-use crate::child_measurement::{MeasuredCommand, Measurement, median};
+use crate::bench::{BenchContext, measure_runbook_run, remove_dir};
+use crate::child_measurement::{Measurement, median};
 use crate::summary_table::SummaryRow;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -144,18 +144,7 @@ fn runbook_run(
     runbook: &Path,
     state_dir: &Path,
 ) -> Result<Measurement, String> {
-    remove_dir(state_dir)?;
-    let measured = MeasuredCommand::new(&context.binary)
-        .arg("run")
-        .arg(runbook)
-        .arg("--yes")
-        .arg("--state-dir")
-        .arg(state_dir)
-        .current_dir(&context.data_dir)
-        .run()?;
-    if measured.exit_code != 0 {
-        return Err(format!("`runbook run` exited with {}", measured.exit_code));
-    }
+    let measured = measure_runbook_run(context, runbook, state_dir, |command| command)?;
     remove_dir(state_dir)?;
     Ok(measured)
 }
