@@ -208,10 +208,8 @@ fn check_plan(seed: &Path, plan: &str, listed: &Value) {
     let graph = StepGraph::build(&document);
     let defaults: BTreeSet<String> = document
         .front_matter
-        .vars
-        .iter()
-        .filter(|var| var.default.is_some())
-        .map(|var| var.name.clone())
+        .defaulted_var_names()
+        .map(str::to_owned)
         .collect();
     let expected = expected_missing(&graph, &defaults);
     let mut all_missing: Vec<String> = Vec::new();

@@ -76,10 +76,8 @@ impl GraphAnalysis {
     fn analyse_all(&self) -> Vec<StepAnalysis> {
         let mut assigned_so_far: HashSet<String> = self
             .front_matter
-            .vars
-            .iter()
-            .filter(|var| var.default.is_some())
-            .map(|var| var.name.clone())
+            .defaulted_var_names()
+            .map(str::to_owned)
             .collect();
         let sources = self.sources.get().map_or(&[][..], Vec::as_slice);
         let mut results: Vec<StepAnalysis> = Vec::with_capacity(sources.len());

@@ -43,6 +43,14 @@ impl FrontMatter {
     pub fn var(&self, name: &str) -> Option<&VarSpec> {
         self.vars.iter().find(|var| var.name == name)
     }
+
+    /// Names of the declared variables that have a default: set before any step runs.
+    pub fn defaulted_var_names(&self) -> impl Iterator<Item = &str> {
+        self.vars
+            .iter()
+            .filter(|var| var.default.is_some())
+            .map(|var| var.name.as_str())
+    }
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &["title", "description", "owner", "shell", "vars", "allow"];
