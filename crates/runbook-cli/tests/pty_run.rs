@@ -2,11 +2,15 @@
 //! pseudo-terminal, real bash, a temporary working and state directory.
 //! Every test waits for the prompt it answers; none sleeps to synchronise.
 
+#[path = "run_support/mod.rs"]
+mod support;
+
 use rexpect::process::WaitStatus;
 use rexpect::session::{Options, PtySession};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::{StepGroup, Workspace, is_alive};
 
 /// Generous: the machine running the suite may be busy building.
 const EXPECT_TIMEOUT_MS: u64 = 20_000;
@@ -26,25 +30,7 @@ exit $status"#;
 /// What [`REPORTING_WRAPPER`] prints when runbook left the terminal as it found it.
 const TERMINAL_RESTORED: &str = "terminal after exit: isig icanon echo ";
 
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
 impl Workspace {
-    fn new(markdown: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("runbook.md"), markdown).expect("write the runbook");
-        Workspace { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn state_dir(&self) -> PathBuf {
-        self.path().join("state")
-    }
-
     /// Starts `runbook run runbook.md ARGS…` on a fresh terminal (see [`REPORTING_WRAPPER`]).
     fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Terminal {
         let mut command = Command::new("sh");
@@ -73,23 +59,6 @@ impl Workspace {
             session,
             transcript: String::new(),
         }
-    }
-
-    /// The one run's timeline, parsed.
-    fn timeline(&self) -> Vec<Value> {
-        let runs = self.state_dir().join("runs");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
-            .unwrap_or_else(|error| panic!("no runs under {}: {error}", runs.display()))
-            .map(|entry| entry.expect("run dir entry").path())
-            .collect();
-        assert_eq!(dirs.len(), 1, "expected exactly one run: {dirs:?}");
-        let text =
-            std::fs::read_to_string(dirs.remove(0).join("timeline.jsonl")).expect("timeline");
-        text.lines()
-            .map(|line| {
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("bad line {line}: {e}"))
-            })
-            .collect()
     }
 }
 
@@ -210,25 +179,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
-}
-
-fn is_alive(pid: &str) -> bool {
-    Path::new("/proc").join(pid.trim()).exists()
-        && !std::fs::read_to_string(Path::new("/proc").join(pid.trim()).join("stat"))
-            .is_ok_and(|stat| stat.contains(") Z "))
-}
-
-/// A step's process group, killed when the test ends so a failing test leaves nothing behind.
-struct StepGroup(String);
-
-impl Drop for StepGroup {
-    fn drop(&mut self) {
-        if is_alive(&self.0) {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.0)])
-                .status();
-        }
-    }
 }
 
 #[test]
@@ -386,7 +336,7 @@ fn ctrl_c_stops_the_whole_step_and_a_second_ctrl_c_quits_with_130() {
     terminal.expect("waiting-42");
     let child = std::fs::read_to_string(workspace.path().join("child.pid")).unwrap();
     let shell = std::fs::read_to_string(workspace.path().join("shell.pid")).unwrap();
-    let _cleanup = StepGroup(shell.trim().to_string());
+    let _cleanup = StepGroup::from_pid_file(&workspace.path().join("shell.pid"));
     assert!(is_alive(&child) && is_alive(&shell));
     terminal.ctrl_c();
     terminal.expect("`long-wait` was interrupted");

@@ -2,35 +2,19 @@
 //! that would need to ask refuses at once, `--dry-run` runs nothing, and the
 //! exit codes are the ones `runbook run --help` documents.
 
-use serde_json::Value;
+#[path = "run_support/mod.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::Duration;
+use support::{StepGroup, Workspace, is_alive};
 
 /// Longer than any of these runs takes on a busy machine; reaching it means a run blocked.
 const GUARD: Duration = Duration::from_secs(20);
 
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
 impl Workspace {
-    fn new(markdown: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("runbook.md"), markdown).expect("write the runbook");
-        Workspace { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn state_dir(&self) -> PathBuf {
-        self.path().join("state")
-    }
-
     /// `runbook ARGS…` with stdin from /dev/null and no terminal anywhere.
     fn command(&self, args: &[&str]) -> duct::Expression {
         duct::cmd(env!("CARGO_BIN_EXE_runbook"), args)
@@ -60,22 +44,6 @@ impl Workspace {
                 );
             }
         }
-    }
-
-    fn timeline(&self) -> Vec<Value> {
-        let runs = self.state_dir().join("runs");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
-            .unwrap_or_else(|error| panic!("no runs under {}: {error}", runs.display()))
-            .map(|entry| entry.expect("run dir entry").path())
-            .collect();
-        assert_eq!(dirs.len(), 1, "expected exactly one run: {dirs:?}");
-        let text =
-            std::fs::read_to_string(dirs.remove(0).join("timeline.jsonl")).expect("timeline");
-        text.lines()
-            .map(|line| {
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("bad line {line}: {e}"))
-            })
-            .collect()
     }
 }
 
@@ -279,7 +247,7 @@ fn exit_code_130_when_interrupted_and_the_state_is_saved() {
     };
     assert_eq!(code(&output), 130, "{seen}");
     assert!(!workspace.path().join("later.txt").exists());
-    assert!(!is_running(&step.0), "the step's shell outlived the run");
+    assert!(!is_alive(&step.0), "the step's shell outlived the run");
     let timeline = workspace.timeline();
     let finished = timeline
         .iter()
@@ -287,31 +255,4 @@ fn exit_code_130_when_interrupted_and_the_state_is_saved() {
         .expect("step.finished");
     assert_eq!(finished["data"]["status"], "interrupted");
     assert_eq!(timeline.last().unwrap()["kind"], "run.paused");
-}
-
-/// Whether a process exists and is not a zombie.
-fn is_running(pid: &str) -> bool {
-    std::fs::read_to_string(Path::new("/proc").join(pid).join("stat"))
-        .is_ok_and(|stat| !stat.contains(") Z "))
-}
-
-/// A step's process group, killed when the test ends so a failing test leaves nothing behind.
-struct StepGroup(String);
-
-impl StepGroup {
-    fn from_pid_file(path: &Path) -> Self {
-        let pid =
-            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        StepGroup(pid.trim().to_string())
-    }
-}
-
-impl Drop for StepGroup {
-    fn drop(&mut self) {
-        if is_running(&self.0) {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.0)])
-                .status();
-        }
-    }
 }
