@@ -107,7 +107,9 @@ stub_follow() {
         _stub_sleeper=$!
         wait "$_stub_sleeper"
         tick=$((tick + 1))
-        "$emit" "$tick" || exit 0
+        # A subshell, because bash 5.2 can run a trap in the middle of parsing a
+        # `$(…)` and then fails with "unexpected EOF"; the subshell has no traps.
+        ("$emit" "$tick") || exit 0
     done
     exit 0
 }

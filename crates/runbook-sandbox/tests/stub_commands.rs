@@ -5,6 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -476,7 +477,11 @@ fn following_commands_keep_running_until_killed() {
             assert!(Instant::now() < deadline, "{command:?} ignored SIGTERM");
             std::thread::sleep(Duration::from_millis(10));
         };
-        assert_eq!(status.code(), Some(143), "{command:?}");
+        // 143 from the stub's trap; killed outright when the signal came before the trap was set (a loaded machine).
+        assert!(
+            status.code() == Some(143) || status.signal() == Some(Signal::SIGTERM as i32),
+            "{command:?}: {status:?}"
+        );
     }
 }
 
