@@ -1,5 +1,5 @@
 use runbook_graph::StepGraph;
-use runbook_syntax::{Diagnostic, Document, parse_bytes};
+use runbook_syntax::{Diagnostic, Document, parse_bytes_owned};
 use std::path::{Path, PathBuf};
 
 /// A runbook read from disk, parsed and built into a graph.
@@ -13,11 +13,11 @@ impl LoadedRunbook {
     pub fn load(path: &Path) -> Result<LoadedRunbook, String> {
         let bytes = std::fs::read(path)
             .map_err(|error| format!("cannot read runbook `{}`: {error}", path.display()))?;
-        Ok(Self::from_bytes(path, &bytes))
+        Ok(Self::from_bytes(path, bytes))
     }
 
-    pub fn from_bytes(path: &Path, bytes: &[u8]) -> LoadedRunbook {
-        let document = parse_bytes(&path.display().to_string(), bytes);
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> LoadedRunbook {
+        let document = parse_bytes_owned(&path.display().to_string(), bytes);
         let graph = StepGraph::build(&document);
         LoadedRunbook {
             path: path.to_path_buf(),

@@ -23,6 +23,12 @@ pub struct StepGraph {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Drop for StepGraph {
+    fn drop(&mut self) {
+        runbook_syntax::drop_in_halves(std::mem::take(&mut self.steps));
+    }
+}
+
 impl StepGraph {
     pub fn build(document: &Document) -> StepGraph {
         let mut steps = build_steps(document);

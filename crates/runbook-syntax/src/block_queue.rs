@@ -11,7 +11,7 @@ use crate::attributes::{StepAttributes, parse_fence_info};
 use crate::block_content::{BlockClass, LineText, Script};
 use crate::classify::Classifier;
 use crate::document::{CodeBlock, FenceKind};
-use crate::{Diagnostic, Span};
+use crate::{Diagnostic, Span, second_core_available};
 use pulldown_cmark::CowStr;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -243,16 +243,6 @@ pub(crate) fn start_worker<'scope, 'a: 'scope>(
         })
         .ok()?;
     Some((sender, Worker { batches, thread }))
-}
-
-/// Whether the machine lets this process run two threads at once. Asked
-/// once: the standard library reads the cgroup files on every call, which
-/// costs more than a small parse.
-pub fn second_core_available() -> bool {
-    static SECOND_CORE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
-        std::thread::available_parallelism().map_or(1, usize::from) >= 2
-    });
-    *SECOND_CORE
 }
 
 /// The next batch, waiting for one while the walk may still send some;

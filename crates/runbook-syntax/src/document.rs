@@ -15,6 +15,12 @@ pub struct Document {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Drop for Document {
+    fn drop(&mut self) {
+        crate::drop_in_halves(std::mem::take(&mut self.items));
+    }
+}
+
 impl Document {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)

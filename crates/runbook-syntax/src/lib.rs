@@ -6,6 +6,7 @@
 mod attributes;
 mod block_content;
 mod block_queue;
+mod chunk_split;
 mod classify;
 mod diagnostic;
 mod document;
@@ -15,6 +16,7 @@ mod parser;
 pub mod shell_scan;
 mod source_file;
 mod span;
+mod two_cores;
 
 pub use attributes::{
     Confirm, Expect, FenceInfo, INCIDENT_MARKS, KNOWN_ATTRIBUTES, RawAttribute, StepAttributes,
@@ -23,7 +25,6 @@ pub use attributes::{
 pub use block_content::{
     BlockClass, BlockContent, BodyLine, ForeignSegment, ManualLine, ManualLineKind, Script,
 };
-pub use block_queue::second_core_available;
 pub use classify::classify;
 pub use diagnostic::{Diagnostic, Label, Severity, did_you_mean};
 pub use document::{
@@ -31,6 +32,7 @@ pub use document::{
 };
 pub use front_matter::{FrontMatter, FrontMatterFormat, VarSpec};
 pub use known_commands::{KNOWN_COMMANDS, is_known_command, is_shell_language};
-pub use parser::{markdown_options, parse, parse_bytes, slugify};
+pub use parser::{markdown_options, parse, parse_bytes, parse_bytes_owned, parse_owned, slugify};
 pub use source_file::{LineCursor, Location, SourceFile};
 pub use span::{Span, Spanned};
+pub use two_cores::{drop_in_halves, second_core_available};

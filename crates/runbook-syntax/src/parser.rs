@@ -9,12 +9,15 @@ use crate::block_content::{BlockClass, ManualLineKind};
 use crate::block_queue::{
     BlockQueue, BlockSource, Classified, CodeLine, WORKER_THRESHOLD, start_worker,
 };
+use crate::chunk_split::{
+    TopLevelBlock, content_end_before, cut_confirmed, find_cut, may_define_references,
+};
 use crate::document::{
     Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
 };
 use crate::front_matter::{FrontMatter, parse_toml, parse_yaml};
 use crate::known_commands::{is_known_command, is_shell_language};
-use crate::{Diagnostic, SourceFile, Span};
+use crate::{Diagnostic, SourceFile, Span, second_core_available};
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd,
 };
@@ -53,42 +56,50 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
     }
 }
 
+/// [`parse_bytes`] for bytes the caller no longer needs: valid UTF-8 is
+/// kept by the document instead of copied.
+pub fn parse_bytes_owned(name: &str, bytes: Vec<u8>) -> Document {
+    match String::from_utf8(bytes) {
+        Ok(text) => parse_owned(name, text),
+        Err(error) => parse_bytes(name, error.as_bytes()),
+    }
+}
+
 /// Parses runbook text. Never fails and never panics.
 pub fn parse(name: &str, text: &str) -> Document {
+    parse_owned(name, text.to_string())
+}
+
+/// [`parse`] for text the caller no longer needs: the document keeps it
+/// instead of a copy.
+pub fn parse_owned(name: &str, text: String) -> Document {
     parse_with_worker_threshold(name, text, WORKER_THRESHOLD)
 }
 
-/// [`parse`], classifying code blocks on a second thread when the text is
-/// at least `worker_threshold` bytes.
-fn parse_with_worker_threshold(name: &str, text: &str, worker_threshold: usize) -> Document {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let source = SourceFile::new(name, text.to_string());
-    let (sections, items, diagnostics, front_matter, first_h1, classified) =
-        std::thread::scope(|scope| {
-            let (sender, worker) = start_worker(scope, source.text(), worker_threshold).unzip();
-            let mut walker = Walker::new(source.text(), BlockQueue::new(source.text(), sender));
-            walker.walk();
-            let Walker {
-                sections,
-                items,
-                diagnostics,
-                front_matter,
-                first_h1,
-                blocks,
-                ..
-            } = walker;
-            let classified = blocks.finish(worker);
-            (
-                sections,
-                items,
-                diagnostics,
-                front_matter,
-                first_h1,
-                classified,
-            )
-        });
+/// [`parse`], using a second thread when the text is at least
+/// `worker_threshold` bytes: the document is cut in two and each half parsed
+/// on its own thread, or, when no safe cut is found, its code blocks are
+/// classified on the second thread while the first walks the Markdown.
+fn parse_with_worker_threshold(name: &str, mut text: String, worker_threshold: usize) -> Document {
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    let source = SourceFile::new(name, text);
+    let whole = source.text();
+    let threaded = whole.len() >= worker_threshold && second_core_available();
+    let parsed = match threaded {
+        true => parse_in_halves(whole).unwrap_or_else(|| parse_chunk(whole, 0..whole.len(), true)),
+        false => parse_chunk(whole, 0..whole.len(), false),
+    };
+    let ChunkParse {
+        sections,
+        items,
+        diagnostics,
+        front_matter,
+        first_h1,
+        ..
+    } = parsed;
     let title = front_matter.title.clone().or(first_h1);
-    let (items, diagnostics) = place_blocks(items, classified, diagnostics);
     Document {
         source,
         front_matter,
@@ -96,6 +107,129 @@ fn parse_with_worker_threshold(name: &str, text: &str, worker_threshold: usize) 
         sections,
         items,
         diagnostics,
+    }
+}
+
+/// Parses the two halves of `text` on two threads, or returns `None` when
+/// there is no safe cut or the first half's parse shows the cut was not
+/// safe after all (see [`chunk_split`](crate::chunk_split)).
+fn parse_in_halves(text: &str) -> Option<ChunkParse> {
+    let cut = find_cut(text)?;
+    let (first, second) = std::thread::scope(|scope| {
+        let later = std::thread::Builder::new()
+            .name("runbook-parse".to_string())
+            .spawn_scoped(scope, || {
+                (!may_define_references(&text[cut..]))
+                    .then(|| parse_chunk(text, cut..text.len(), false))
+            });
+        let first =
+            (!may_define_references(&text[..cut])).then(|| parse_chunk(text, 0..cut, false));
+        let second = match later.map(|later| later.join()) {
+            Ok(Ok(second)) => second,
+            // Parsing is the same code on either thread: a panic there would have happened here too.
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => None,
+        };
+        (first, second)
+    });
+    let (first, second) = (first?, second?);
+    cut_confirmed(first.last_top_level, content_end_before(text, cut)).then(|| first.join(second))
+}
+
+/// What the walk of one stretch of the document found, its code blocks in place.
+struct ChunkParse {
+    sections: Vec<Section>,
+    /// The headings still open at the stretch's end, outermost first.
+    heading_stack: Vec<(u8, SectionId)>,
+    items: Vec<Item>,
+    diagnostics: Vec<Diagnostic>,
+    front_matter: FrontMatter,
+    first_h1: Option<String>,
+    /// The last top-level block and where it ended.
+    last_top_level: Option<(TopLevelBlock, usize)>,
+}
+
+impl ChunkParse {
+    /// The parse of this stretch followed by `later`, the stretch that
+    /// starts where this one ends, as if both had been parsed in one go.
+    fn join(mut self, later: ChunkParse) -> ChunkParse {
+        let offset = self.sections.len();
+        let moved = |id: SectionId| SectionId(id.0 + offset);
+        // The headings open here are the outer ones of `later`'s top-level headings.
+        let outer = std::mem::take(&mut self.heading_stack);
+        let parent_at = |level: u8| {
+            outer
+                .iter()
+                .rev()
+                .find(|(open, _)| *open < level)
+                .map(|(_, id)| *id)
+        };
+        self.sections.reserve(later.sections.len());
+        for mut section in later.sections {
+            section.parent = match section.parent {
+                Some(parent) => Some(moved(parent)),
+                None => parent_at(section.level),
+            };
+            self.sections.push(section);
+        }
+        self.items.reserve(later.items.len());
+        let before_any_heading = outer.last().map(|(_, id)| *id);
+        self.items.extend(later.items.into_iter().map(|mut item| {
+            item.section = item.section.map(moved).or(before_any_heading);
+            item
+        }));
+        self.diagnostics.extend(later.diagnostics);
+        let first_later = later
+            .heading_stack
+            .first()
+            .map_or(u8::MAX, |(level, _)| *level);
+        self.heading_stack = outer
+            .into_iter()
+            .filter(|(level, _)| *level < first_later)
+            .chain(
+                later
+                    .heading_stack
+                    .into_iter()
+                    .map(|(level, id)| (level, moved(id))),
+            )
+            .collect();
+        self.first_h1 = self.first_h1.or(later.first_h1);
+        self.last_top_level = later.last_top_level;
+        self
+    }
+}
+
+/// Walks `chunk` of `text`, classifying its code blocks on a second thread
+/// when `with_worker` and the machine has one.
+fn parse_chunk(text: &str, chunk: Range<usize>, with_worker: bool) -> ChunkParse {
+    let threshold = if with_worker { 0 } else { usize::MAX };
+    let (walker, classified) = std::thread::scope(|scope| {
+        let (sender, worker) = start_worker(scope, text, threshold).unzip();
+        let mut walker = Walker::new(text, chunk, BlockQueue::new(text, sender));
+        walker.walk();
+        let blocks = std::mem::replace(&mut walker.blocks, BlockQueue::new(text, None));
+        let classified = blocks.finish(worker);
+        (walker, classified)
+    });
+    let Walker {
+        sections,
+        heading_stack,
+        items,
+        diagnostics,
+        front_matter,
+        first_h1,
+        last_top_level,
+        ..
+    } = walker;
+    let (items, diagnostics) = place_blocks(items, classified, diagnostics);
+    ChunkParse {
+        sections,
+        heading_stack,
+        items,
+        diagnostics,
+        front_matter,
+        first_h1,
+        last_top_level,
     }
 }
 
@@ -304,7 +438,13 @@ struct OpenCode<'a> {
 }
 
 struct Walker<'a> {
+    /// The whole document: offsets are into it.
     text: &'a str,
+    /// The stretch of `text` this walk reads.
+    chunk: Range<usize>,
+    /// Open Markdown elements, for telling top-level blocks.
+    depth: usize,
+    last_top_level: Option<(TopLevelBlock, usize)>,
     sections: Vec<Section>,
     heading_stack: Vec<(u8, SectionId)>,
     items: Vec<Slot>,
@@ -375,9 +515,12 @@ impl<'a> InlineText<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(text: &'a str, blocks: BlockQueue<'a>) -> Self {
+    fn new(text: &'a str, chunk: Range<usize>, blocks: BlockQueue<'a>) -> Self {
         Walker {
             text,
+            chunk,
+            depth: 0,
+            last_top_level: None,
             sections: Vec::new(),
             heading_stack: Vec::new(),
             items: Vec::new(),
@@ -441,8 +584,27 @@ impl<'a> Walker<'a> {
     }
 
     fn walk(&mut self) {
-        let parser = Parser::new_ext(self.text, markdown_options()).into_offset_iter();
+        let base = self.chunk.start;
+        let chunk = &self.text[self.chunk.clone()];
+        let parser = Parser::new_ext(chunk, markdown_options()).into_offset_iter();
         for (event, range) in parser {
+            let range = range.start + base..range.end + base;
+            match &event {
+                Event::Start(_) => self.depth += 1,
+                Event::End(tag) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        let kind = match tag {
+                            TagEnd::CodeBlock | TagEnd::HtmlBlock | TagEnd::MetadataBlock(_) => {
+                                TopLevelBlock::Swallowing
+                            }
+                            _ => TopLevelBlock::Other,
+                        };
+                        self.last_top_level = Some((kind, range.end));
+                    }
+                }
+                _ => {}
+            }
             self.event(event, range);
         }
         // Close anything left open so every item found so far is kept.
@@ -1145,17 +1307,136 @@ Run ```kubectl get nodes``` now.
         );
     }
 
+    /// Pieces of Markdown that make or break a cut: headings, and the
+    /// blocks a heading-like line can hide in (fences, comments, HTML, front
+    /// matter), reference definitions, and a list item's fence that fools
+    /// the cut's scan into seeing a fence where there is none.
+    const PIECES: &[&str] = &[
+        "# Title\n\n",
+        "## Section\n\n",
+        "### Sub\n\n",
+        "###### Deep\n",
+        "Prose before a step.\n\n",
+        "Lazy line\n# heading right after\n\n",
+        "```bash\necho hi\n\n# a comment, not a heading\nls\n```\n\n",
+        "```bash\nunclosed\n\n# inside the fence\n",
+        "~~~~\n```\n\n# in tildes\n~~~~\n\n",
+        "<!--\n\n# hidden\n-->\n\n",
+        "<!-- expected output: ok -->\n\n",
+        "<details>\n<summary>More</summary>\n\n```bash\necho d\n```\n\n</details>\n\n",
+        "1. Step one\n\n   ```bash\n   echo one\n   ```\n\n2. Step two\n\n",
+        "- [ ] check it\n- [x] done\n\n",
+        "> quoted\n> ```bash\n> echo q\n> ```\n\n",
+        "    indented code\n\n",
+        "[ref]: https://example.com\n\n",
+        "See [ref] and a note[^1].\n\n[^1]: The note.\n\n",
+        "<div>\n# inside an HTML block\n</div>\n\n",
+        "<pre>\n\n# in pre\n</pre>\n\n",
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+        "```console\n$ kubectl get pods -n <namespace>\nNAME READY\n```\n\n",
+        "```bash {name=restart timeout=30s}\nkubectl rollout restart deploy/api\n```\n\n",
+        "- ```\n  code\n  ```\n\n",
+        "```\n",
+        "#\n\n",
+        "\n",
+    ];
+
+    /// The document as parsed in halves on two threads, and whole on one.
+    fn halves_and_whole(text: &str) -> (Document, Document) {
+        (
+            parse_with_worker_threshold("x.md", text.to_string(), 0),
+            parse_with_worker_threshold("x.md", text.to_string(), usize::MAX),
+        )
+    }
+
+    fn assert_same_document(halves: &Document, whole: &Document, text: &str) {
+        assert_eq!(halves.sections, whole.sections, "{text:?}");
+        assert_eq!(halves.items, whole.items, "{text:?}");
+        assert_eq!(halves.diagnostics, whole.diagnostics, "{text:?}");
+        assert_eq!(halves.title, whole.title, "{text:?}");
+        assert_eq!(halves.front_matter, whole.front_matter, "{text:?}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn documents_parsed_in_halves_equal_documents_parsed_whole(
+            front_matter in proptest::bool::ANY,
+            pieces in proptest::collection::vec(0..PIECES.len(), 0..40),
+        ) {
+            let mut text = String::new();
+            if front_matter {
+                text.push_str("+++\ntitle = \"T\"\n\n# a TOML comment\n[vars.NS]\ndefault = \"prod\"\n+++\n\n");
+            }
+            for piece in pieces {
+                text.push_str(PIECES[piece]);
+            }
+            let (halves, whole) = halves_and_whole(&text);
+            assert_same_document(&halves, &whole, &text);
+        }
+    }
+
     #[test]
-    fn blocks_classified_on_a_worker_thread_give_the_same_document() {
-        let mut text = String::from("+++\ntitle = \"Threads\"\n+++\n\n# Threads\n\n");
+    fn a_cut_the_scan_got_wrong_is_caught_and_the_document_parsed_whole() {
+        // The list item's closing fence looks like an opening one to the
+        // scan, which then takes the real fence for a closing one and the
+        // comment inside it for a heading.
+        let filler = "Prose.\n\n".repeat(40);
+        let text =
+            format!("{filler}- ```\n  code\n  ```\n\n```\necho\n\n# inside\nls\n```\n\n{filler}");
+        let cut = find_cut(&text).expect("the scan is fooled");
+        assert!(text[cut..].starts_with("# inside"));
+        assert!(parse_in_halves(&text).is_none(), "the first half shows it");
+        let (halves, whole) = halves_and_whole(&text);
+        assert_same_document(&halves, &whole, &text);
+        assert!(whole.sections.is_empty());
+    }
+
+    #[test]
+    fn headings_of_the_second_half_nest_under_those_open_at_the_cut() {
+        let filler = "Prose.\n\n".repeat(40);
+        let text = format!(
+            "# Top\n\n## Open\n\n{filler}### Child\n\n```bash\necho a\n```\n\n## Sibling\n\n```bash\necho b\n```\n\n{filler}"
+        );
+        let halves = parse_in_halves(&text).expect("cut at `### Child`");
+        assert_eq!(halves.sections.len(), 4);
+        let whole = parse_with_worker_threshold("x.md", text.clone(), usize::MAX);
+        assert_eq!(halves.sections, whole.sections);
+        assert_eq!(halves.items, whole.items);
+        let parent = whole.sections[2]
+            .parent
+            .map(|id| whole.sections[id.0].title.as_str());
+        assert_eq!(parent, Some("Open"));
+    }
+
+    #[test]
+    fn a_large_document_parsed_in_halves_equals_it_parsed_whole() {
+        let mut text = String::from("+++\ntitle = \"Halves\"\n+++\n\n# Halves\n\n");
         let mut copy = 0;
         while text.len() < 300 * 1024 {
             text.push_str(&SAMPLE.replace("NN", &copy.to_string()));
             copy += 1;
         }
+        assert!(parse_in_halves(&text).is_some());
+        let (halves, whole) = halves_and_whole(&text);
+        assert!(whole.items.len() > copy * 10, "{} items", whole.items.len());
+        assert_same_document(&halves, &whole, "");
+    }
+
+    #[test]
+    fn blocks_classified_on_a_worker_thread_give_the_same_document() {
+        // No heading to cut at: the walk runs whole, the blocks go to the worker.
+        let mut text = String::from("+++\ntitle = \"Threads\"\n+++\n\n");
+        let mut copy = 0;
+        while text.len() < 300 * 1024 {
+            let sample = SAMPLE.replace("NN", &copy.to_string());
+            text.push_str(&sample.replace("## Section", "**Section**"));
+            copy += 1;
+        }
         text.push_str("```bash\nunclosed at the end\n");
-        let threaded = parse_with_worker_threshold("x.md", &text, 0);
-        let inline = parse_with_worker_threshold("x.md", &text, usize::MAX);
+        assert_eq!(find_cut(&text), None);
+        let threaded = parse_with_worker_threshold("x.md", text.clone(), 0);
+        let inline = parse_with_worker_threshold("x.md", text.clone(), usize::MAX);
         assert!(
             threaded.items.len() > copy * 10,
             "{} items",
