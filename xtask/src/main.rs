@@ -12,6 +12,8 @@ mod bench_parse;
 mod bench_steps;
 mod child_measurement;
 mod summary_table;
+#[cfg(test)]
+mod tidy;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -11,7 +11,11 @@ fn main() {
         .unwrap_or(3);
     // `RUNBOOK_PROFILE_SKIP_ANALYSIS=1` leaves out the lazily computed analysis, for profiling what the benchmark's first row measures.
     let skip_analysis = std::env::var_os("RUNBOOK_PROFILE_SKIP_ANALYSIS").is_some();
-    let text = runbook_graph::generate_runbook(5 * 1024 * 1024, 10_000);
+    let scale: usize = std::env::var("SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let text = runbook_graph::generate_runbook(scale * 512 * 1024, scale * 1000);
     let phases = [
         "walk",
         "line index",

@@ -1376,6 +1376,44 @@ Run ```kubectl get nodes``` now.
         }
     }
 
+    /// Every bundled runbook and seed document, cut wherever a cut is safe:
+    /// each cut gives the document parsed whole.
+    #[test]
+    fn real_runbooks_parsed_in_halves_equal_them_parsed_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            root.join("runbooks"),
+            root.join("docs"),
+            root.join("../shared/seeds"),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                match path.is_dir() {
+                    true => dirs.push(path),
+                    false => files.push(path),
+                }
+            }
+        }
+        let mut cut = 0;
+        for file in &files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            cut += usize::from(parse_in_halves(&text).is_some());
+            let (halves, whole) = halves_and_whole(&text);
+            assert_same_document(&halves, &whole, &file.display().to_string());
+        }
+        assert!(
+            files.len() >= 20,
+            "found {} files under {}",
+            files.len(),
+            root.display()
+        );
+        assert!(cut >= 10, "only {cut} of {} files were cut", files.len());
+    }
+
     #[test]
     fn a_cut_the_scan_got_wrong_is_caught_and_the_document_parsed_whole() {
         // The list item's closing fence looks like an opening one to the
