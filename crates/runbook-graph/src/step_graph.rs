@@ -24,8 +24,23 @@ pub struct StepGraph {
 }
 
 impl Drop for StepGraph {
+    /// Large graphs are dropped in two halves on two threads. Every step
+    /// holds the graph's analysis: the second half's references to it are
+    /// swapped for references to a stand-in first, so the two threads never
+    /// count references to one value at once (which would slow both).
     fn drop(&mut self) {
-        runbook_syntax::drop_in_halves(std::mem::take(&mut self.steps));
+        let mut steps = std::mem::take(&mut self.steps);
+        if steps.len() >= PARALLEL_STEPS && runbook_syntax::second_core_available() {
+            let stand_in = Arc::new(GraphAnalysis::new(Default::default()));
+            let half = steps.len() / 2;
+            let analyses: Vec<Arc<GraphAnalysis>> = steps[half..]
+                .iter_mut()
+                .map(|step| std::mem::replace(&mut step.analysis, stand_in.clone()))
+                .collect();
+            drop(stand_in);
+            drop(analyses);
+        }
+        runbook_syntax::drop_in_halves(steps);
     }
 }
 

@@ -292,7 +292,13 @@ fn read_block<'a>(
             let mut lang = None;
             let mut attributes = reader.no_attributes.clone();
             let mut command = None;
-            if let (Some(info), Some(info_span)) = (&info_text, info_span) {
+            let only_language = info_text.as_deref().map(str::trim).filter(|info| {
+                !info.is_empty() && !info.contains(|c: char| c.is_whitespace() || c == '{')
+            });
+            if let Some(language) = only_language {
+                // Most fences name a language and nothing else: no attributes to read.
+                lang = Some(reader.language(language));
+            } else if let (Some(info), Some(info_span)) = (&info_text, info_span) {
                 let fence = parse_fence_info(info, info_span.start, &mut diagnostics);
                 if !fence.attributes.is_empty() {
                     attributes = Arc::new(StepAttributes::from_raw(

@@ -54,16 +54,26 @@ pub(crate) fn find_cut(text: &str) -> Option<usize> {
 /// (`[label]: …`, `[^note]: …`), which the other half would need.
 pub(crate) fn may_define_references(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // The line of the last `]:` and where its first `[` is: one line may hold many `]:`.
+    let mut line: Option<(usize, Option<usize>)> = None;
+    let mut previous = 0;
     for found in memmem::find_iter(bytes, b"]:") {
-        let line_start = memchr::memrchr(b'\n', &bytes[..found]).map_or(0, |i| i + 1);
-        let line = &bytes[line_start..found];
+        let new_line = memchr::memrchr(b'\n', &bytes[previous..found]).map(|i| previous + i + 1);
+        previous = found;
+        let (line_start, first_open) = match (new_line, line) {
+            (None, Some(known)) => known,
+            _ => {
+                let line_start = new_line.unwrap_or(0);
+                let first_open = memchr::memchr(b'[', &bytes[line_start..]).map(|i| line_start + i);
+                *line.insert((line_start, first_open))
+            }
+        };
         // A label may span lines; a line with no `[` before the `]:` may be its end.
-        let Some(open) = memchr::memchr(b'[', line) else {
+        let Some(open) = first_open.filter(|open| *open < found) else {
             return true;
         };
         // What may come before the label: indentation and container markers.
-        let before = &line[..open];
-        if before.iter().all(|b| {
+        if bytes[line_start..open].iter().all(|b| {
             matches!(
                 b,
                 b' ' | b'\t' | b'>' | b'-' | b'*' | b'+' | b'.' | b')' | b'0'..=b'9'
