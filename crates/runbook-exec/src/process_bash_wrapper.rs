@@ -85,7 +85,7 @@ if [[ -z ${__runbook_state_saved-} ]]; then
   { builtin declare -p; builtin printf "%s\n" "# runbook-functions"; builtin declare -f; builtin printf "# runbook-state-complete %s\n" "$__runbook_seq"; } > "$__runbook_dump_out"
 fi'
 builtin shopt -u sourcepath
-builtin source -- "$__runbook_script"
+builtin source -- "$__runbook_script" 4<&-
 { __runbook_status=$?; builtin set +x; } 2>/dev/null
 builtin eval "$__runbook_save_state"
 builtin exit "$__runbook_status"
@@ -110,7 +110,7 @@ pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), load_state!(), ru
 /// stops that step and replaces the server. The server reports on its stdout:
 /// `pid N` when the subshell is ready (N is its process group) and `done STATUS` when it ended.
 ///
-/// A ready subshell has loaded everything but runs nothing of the step until runbook writes `go`
+/// A ready subshell loads the carried state but runs nothing of the step until runbook writes `go`
 /// (anything else cancels) to the server's stdin, which the subshell reads before it lets go of
 /// it. Meanwhile runbook makes the step's start durable in the timeline: the fsync and the fork
 /// overlap, and still nothing of a step runs unrecorded.
@@ -122,9 +122,12 @@ pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), load_state!(), ru
 /// and as in a terminal where the steps are pasted one after another.
 ///
 /// `exec` is the one command not spelled `builtin exec`: redirections on `builtin exec` (or
-/// `builtin command exec`) last only for that command. A function of that name, imported from the
-/// environment, is removed first; once the carried state (which may define one) is loaded, it is
-/// spelled `command exec`, which skips functions.
+/// `builtin command exec`) last only for that command. So it runs only before the carried state
+/// (which may define functions named `exec` or `command`) is loaded; a function of that name
+/// imported from the environment is removed first. The subshell reports `pid N` and lets go of
+/// the server's stdout before it loads the state (so the server's death still closes that pipe),
+/// and keeps the control pipe as fd 4 to read `go` from; the script is sourced with fd 4 closed,
+/// so neither it nor its background jobs can read the control pipe.
 ///
 /// It ends when runbook closes its stdin.
 pub(crate) const STEP_SERVER: &str = concat!(
@@ -135,7 +138,7 @@ builtin set --
 while IFS= builtin read -r __runbook_command; do
   [[ $__runbook_command == step ]] || builtin continue
   (
-    exec 3>&1 >"$__runbook_out" 2>"$__runbook_err"
+    exec 3>&1 4<&0 >"$__runbook_out" 2>"$__runbook_err" </dev/null
     {
       IFS= builtin read -r -d '' __runbook_seq
       IFS= builtin read -r -d '' __runbook_script
@@ -155,14 +158,13 @@ while IFS= builtin read -r __runbook_command; do
     builtin set -- "${__runbook_args[@]}"
     BASH_ARGV0=$__runbook_script
     builtin unset -v __runbook_args __runbook_i __runbook_n __runbook_v __runbook_command __runbook_request __runbook_out __runbook_err __runbook_step __runbook_status
+    builtin printf 'pid %s\n' "$BASHPID" >&3
+    exec 3>&-
 "##,
     load_state!(),
-    r##"    builtin printf 'pid %s\n' "$BASHPID" >&3
-    command exec 3>&-
-    IFS= builtin read -r __runbook_go
+    r##"    IFS= builtin read -r -u 4 __runbook_go
     [[ $__runbook_go == go ]] || builtin exit 0
     builtin unset -v __runbook_go
-    command exec </dev/null
 "##,
     run_script!(),
     r##"  ) &

@@ -177,6 +177,24 @@ fn arrays_and_functions_carry() {
 }
 
 #[test]
+fn functions_named_like_the_builtins_the_session_uses_carry_and_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_in(dir.path(), &[]);
+    assert_clean_success(&run(
+        &mut session,
+        "define",
+        "command() { echo \"[command $*]\"; builtin command \"$@\"; }\nexec() { echo '[exec]'; }",
+    ));
+    let ran = run(&mut session, "use", "command echo hi\nexec");
+    assert_clean_success(&ran);
+    assert_eq!(ran.stdout, "[command echo hi]\nhi\n[exec]\n");
+    // Still defined for the step after.
+    let ran = run(&mut session, "again", "declare -F command exec");
+    assert_clean_success(&ran);
+    assert_eq!(ran.stdout, "command\nexec\n");
+}
+
+#[test]
 fn working_directory_carries_and_a_step_directory_is_step_local() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
