@@ -211,25 +211,15 @@ fn parse_chunk(text: &str, chunk: Range<usize>, with_worker: bool) -> ChunkParse
         let classified = blocks.finish(worker);
         (walker, classified)
     });
-    let Walker {
-        sections,
-        heading_stack,
-        items,
-        diagnostics,
-        front_matter,
-        first_h1,
-        last_top_level,
-        ..
-    } = walker;
-    let (items, diagnostics) = place_blocks(items, classified, diagnostics);
+    let (items, diagnostics) = place_blocks(walker.items, classified, walker.diagnostics);
     ChunkParse {
-        sections,
-        heading_stack,
+        sections: walker.sections,
+        heading_stack: walker.heading_stack,
         items,
         diagnostics,
-        front_matter,
-        first_h1,
-        last_top_level,
+        front_matter: walker.front_matter,
+        first_h1: walker.first_h1,
+        last_top_level: walker.last_top_level,
     }
 }
 
@@ -1336,6 +1326,10 @@ Run ```kubectl get nodes``` now.
         "```console\n$ kubectl get pods -n <namespace>\nNAME READY\n```\n\n",
         "```bash {name=restart timeout=30s}\nkubectl rollout restart deploy/api\n```\n\n",
         "- ```\n  code\n  ```\n\n",
+        "- ```\n  unclosed in a list\n\n",
+        "> ```\n> unclosed in a quote\n\n",
+        "1. <!--\n\n",
+        "[^2]: a footnote\n\n    more of it\n\n",
         "```\n",
         "#\n\n",
         "\n",
@@ -1358,10 +1352,11 @@ Run ```kubectl get nodes``` now.
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
         #[test]
         fn documents_parsed_in_halves_equal_documents_parsed_whole(
             front_matter in proptest::bool::ANY,
+            crlf in proptest::bool::ANY,
             pieces in proptest::collection::vec(0..PIECES.len(), 0..40),
         ) {
             let mut text = String::new();
@@ -1370,6 +1365,9 @@ Run ```kubectl get nodes``` now.
             }
             for piece in pieces {
                 text.push_str(PIECES[piece]);
+            }
+            if crlf {
+                text = text.replace('\n', "\r\n");
             }
             let (halves, whole) = halves_and_whole(&text);
             assert_same_document(&halves, &whole, &text);
@@ -1428,6 +1426,20 @@ Run ```kubectl get nodes``` now.
         let (halves, whole) = halves_and_whole(&text);
         assert_same_document(&halves, &whole, &text);
         assert!(whole.sections.is_empty());
+    }
+
+    /// A heading at column 0 closes a list or quote and the fence left open
+    /// inside it, so a cut there is safe, and the halves agree with the whole.
+    #[test]
+    fn a_fence_left_open_in_a_list_or_quote_ends_at_the_cut() {
+        let filler = "Prose.\n\n".repeat(40);
+        for open in ["- ```\n  unclosed in a list\n\n", "> ```\n> in a quote\n\n"] {
+            let text = format!("{filler}{open}# Next\n\n```bash\necho next\n```\n\n{filler}");
+            assert!(parse_in_halves(&text).is_some(), "{text:?}");
+            let (halves, whole) = halves_and_whole(&text);
+            assert_same_document(&halves, &whole, &text);
+            assert_eq!(whole.sections.len(), 1);
+        }
     }
 
     #[test]
