@@ -23,7 +23,8 @@ use pulldown_cmark::{
 };
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 
 /// Parses runbook bytes. Invalid UTF-8 is replaced (lossily) and reported.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
@@ -115,23 +116,29 @@ fn parse_with_worker_threshold(name: &str, mut text: String, worker_threshold: u
 /// safe after all (see [`chunk_split`](crate::chunk_split)).
 fn parse_in_halves(text: &str) -> Option<ChunkParse> {
     let cut = find_cut(text)?;
+    // Each thread looks for reference definitions in its half; both wait for
+    // the other's answer, so neither parses a half that will be thrown away.
+    let references = AtomicBool::new(false);
+    let both_looked = Barrier::new(2);
+    let half = |chunk: Range<usize>| {
+        if may_define_references(&text[chunk.clone()]) {
+            references.store(true, Ordering::Relaxed);
+        }
+        both_looked.wait();
+        (!references.load(Ordering::Relaxed)).then(|| parse_chunk(text, chunk, false))
+    };
     let (first, second) = std::thread::scope(|scope| {
         let later = std::thread::Builder::new()
             .name("runbook-parse".to_string())
-            .spawn_scoped(scope, || {
-                (!may_define_references(&text[cut..]))
-                    .then(|| parse_chunk(text, cut..text.len(), false))
-            });
-        let first =
-            (!may_define_references(&text[..cut])).then(|| parse_chunk(text, 0..cut, false));
-        let second = match later.map(|later| later.join()) {
-            Ok(Ok(second)) => second,
+            .spawn_scoped(scope, || half(cut..text.len()))
+            .ok()?;
+        let first = half(0..cut);
+        match later.join() {
+            Ok(second) => Some((first, second)),
             // Parsing is the same code on either thread: a panic there would have happened here too.
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => None,
-        };
-        (first, second)
-    });
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
     let (first, second) = (first?, second?);
     cut_confirmed(first.last_top_level, content_end_before(text, cut)).then(|| first.join(second))
 }
