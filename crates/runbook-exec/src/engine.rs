@@ -860,7 +860,7 @@ impl<'a> Engine<'a> {
                     .map(|heading| self.redactor.redact_str(heading).0)
                     .collect(),
                 command: display.clone(),
-                cwd: started_in.clone(),
+                cwd: started_in,
                 attempt,
             })?;
             let mut stdout_redactor = self.redactor.stream();

@@ -111,8 +111,8 @@ pub(crate) const WRAPPER: &str = concat!(own_shell_prelude!(), load_state!(), ru
 /// `pid N` when the subshell is ready (N is its process group) and `done STATUS` when it ended.
 ///
 /// A ready subshell loads the carried state but runs nothing of the step until runbook writes `go`
-/// (anything else cancels) to the server's stdin, which the subshell reads before it lets go of
-/// it. Meanwhile runbook makes the step's start durable in the timeline: the fsync and the fork
+/// (anything else cancels) to the server's stdin, which the subshell reads through its fd 4.
+/// Meanwhile runbook makes the step's start durable in the timeline: the fsync and the fork
 /// overlap, and still nothing of a step runs unrecorded.
 ///
 /// The subshell reads its control values, positional arguments and the step's variables from the

@@ -1,3 +1,5 @@
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 use std::time::Duration;
 
 /// How a step's shell ended.
@@ -16,6 +18,14 @@ pub enum StepStatus {
 impl StepStatus {
     pub fn is_success(&self) -> bool {
         matches!(self, StepStatus::Exited(0))
+    }
+
+    /// How a shell process ended, as its parent saw it.
+    pub(crate) fn from_exit_status(status: ExitStatus) -> Self {
+        match status.code() {
+            Some(code) => StepStatus::Exited(code),
+            None => StepStatus::Signaled(status.signal().unwrap_or(0)),
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 //! wrote the request file and opened the step's FIFOs; the server answers `pid N` on its stdout
 //! when the subshell is ready (N is also its process group). runbook records the step's start,
 //! then writes `go` (or `stop` to cancel), which the subshell itself reads; the server answers
-//! `done STATUS` when the subshell ended. Everything else about the step travels in files, so nothing a step prints or sets can
-//! be mistaken for protocol.
+//! `done STATUS` when the subshell ended. Everything else about the step travels in files, so
+//! nothing a step prints or sets can be mistaken for protocol.
 //!
 //! When the server dies (a step ran `kill -9 $$`, say), its stdout reaches end-of-file: the step
 //! under way ends with the server's own exit status, and the session starts a new server for the
@@ -51,6 +51,14 @@ pub(crate) struct ServerLaunch<'a> {
 pub(crate) struct ServerLost(pub(crate) String);
 
 impl ServerLost {
+    pub(crate) fn gone() -> Self {
+        ServerLost("the step server is gone".to_owned())
+    }
+
+    fn stopped_reading(error: io::Error) -> Self {
+        ServerLost(format!("the step server stopped reading: {error}"))
+    }
+
     pub(crate) fn into_error(self) -> ExecIoError {
         ExecIoError::StepServer { reason: self.0 }
     }
@@ -118,7 +126,7 @@ impl StepServer {
     pub(crate) fn request_step(&mut self) -> Result<(), ServerLost> {
         self.control.write_all(b"step\n").map_err(|error| {
             self.stop();
-            ServerLost(format!("the step server stopped reading: {error}"))
+            ServerLost::stopped_reading(error)
         })
     }
 
@@ -135,21 +143,21 @@ impl StepServer {
         }
     }
 
-    /// Lets the ready subshell run the step.
-    pub(crate) fn release(&mut self, go: bool) -> io::Result<()> {
-        let result = self.control.write_all(if go { b"go\n" } else { b"stop\n" });
-        if result.is_err() {
-            self.stop();
-        }
-        result
+    /// Lets the ready subshell run the step (`go`), or end without running it.
+    pub(crate) fn release(&mut self, go: bool) -> Result<(), ServerLost> {
+        self.control
+            .write_all(if go { b"go\n" } else { b"stop\n" })
+            .map_err(|error| {
+                self.stop();
+                ServerLost::stopped_reading(error)
+            })
     }
 
     /// Tells the requested step's subshell to end without running the step, and waits until it
     /// has.
     pub(crate) fn cancel_step(&mut self) -> Result<(), ServerLost> {
         self.wait_ready()?;
-        self.release(false)
-            .map_err(|error| ServerLost(format!("the step server stopped reading: {error}")))?;
+        self.release(false)?;
         match self.wait_for_report()? {
             Report::Finished(_) => Ok(()),
             Report::Started(_) => {
@@ -212,12 +220,7 @@ impl StepServer {
                 Some(Report::Finished(code)) => return Ok(Some(StepStatus::Exited(code))),
                 // A start report here would be out of step with us; the caller's step is over.
                 Some(Report::Started(_)) => {}
-                None => {
-                    return Ok(self.ended.map(|status| match status.code() {
-                        Some(code) => StepStatus::Exited(code),
-                        None => StepStatus::Signaled(status.signal().unwrap_or(0)),
-                    }));
-                }
+                None => return Ok(self.ended.map(StepStatus::from_exit_status)),
             }
         }
     }

@@ -18,8 +18,9 @@
 //! Security: the state lives in a private directory (mode 0700, removed when the session is
 //! dropped) and holds variable values, including secrets a step put in variables. Nothing else
 //! is written anywhere. A runbook process that was killed cannot remove its directory; its name
-//! carries the owner's pid, and the next session removes directories whose owner is gone. The directory is preferably on a memory file system
-//! (`$XDG_RUNTIME_DIR` or `/dev/shm`), so those values never reach a disk.
+//! carries the owner's pid, and the next session removes directories whose owner is gone. The
+//! directory is preferably on a memory file system (`$XDG_RUNTIME_DIR` or `/dev/shm`), so those
+//! values never reach a disk.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
@@ -223,9 +224,10 @@ impl ShellSession {
     }
 
     /// Gets a step's shell ready without running anything of the step: for a captured step the
-    /// server's subshell is forked and has loaded the carried state and the step's variables.
-    /// The caller records that the step starts (an fsync, which overlaps the fork), then calls
-    /// [`PreparedStep::run`]; dropping the prepared step instead cancels it.
+    /// server is asked to fork its subshell, which loads the step's variables and the carried
+    /// state while the caller goes on. The caller records that the step starts (an fsync, which
+    /// overlaps the fork), then calls [`PreparedStep::run`]; dropping the prepared step instead
+    /// cancels it.
     pub fn prepare(&mut self, request: StepRequest) -> Result<PreparedStep<'_>, ExecIoError> {
         for (name, value) in &request.env {
             check_step_env_entry(name, value)?;
@@ -374,7 +376,7 @@ impl ShellSession {
     fn wait_server_ready(&mut self) -> Result<nix::unistd::Pid, ServerLost> {
         let ready = match self.server.as_mut() {
             Some(server) => server.wait_ready(),
-            None => Err(ServerLost("the step server is gone".to_owned())),
+            None => Err(ServerLost::gone()),
         };
         if ready.is_err() {
             self.server = None;
@@ -632,16 +634,12 @@ impl PreparedStep<'_> {
             Some(start) => {
                 let (group, ServedStart { stdout, stderr }) = session.wait_served_ready(start)?;
                 let Some(server) = session.server.as_mut() else {
-                    return Err(ExecIoError::StepServer {
-                        reason: "the step server is gone".to_owned(),
-                    });
+                    return Err(ServerLost::gone().into_error());
                 };
                 let started = Instant::now();
-                if let Err(error) = server.release(true) {
+                if let Err(lost) = server.release(true) {
                     session.server = None;
-                    return Err(ExecIoError::StepServer {
-                        reason: format!("the step server stopped reading: {error}"),
-                    });
+                    return Err(lost.into_error());
                 }
                 StepProcess::served(server, group, started, stdout, stderr).supervise(
                     &supervision,

@@ -23,7 +23,6 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -346,10 +345,7 @@ impl<'a> StepProcess<'a> {
                     pid: self.pid.as_raw() as u32,
                     source,
                 })?;
-                match exit.code() {
-                    Some(code) => StepStatus::Exited(code),
-                    None => StepStatus::Signaled(exit.signal().unwrap_or(0)),
-                }
+                StepStatus::from_exit_status(exit)
             }
             StepShell::Served { ended, .. } => ended.unwrap_or(StepStatus::Signaled(0)),
         };
