@@ -33,25 +33,8 @@ pub struct TimelineRecorder {
 
 impl TimelineRecorder {
     pub fn new(run_dir: RunDir, writer: TimelineWriter) -> Self {
-        // Logs are numbered on from the highest number a resumed run's earlier sessions used
-        // (silent steps have no log file, so counting files would reuse numbers).
-        let logs_opened = std::fs::read_dir(run_dir.steps_dir())
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter_map(|entry| {
-                        let name = entry.file_name();
-                        let digits: String = name
-                            .to_string_lossy()
-                            .chars()
-                            .take_while(char::is_ascii_digit)
-                            .collect();
-                        digits.parse::<usize>().ok()
-                    })
-                    .max()
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0);
+        // A resumed run's logs are numbered on from its earlier sessions' logs.
+        let logs_opened = StepLog::highest_index(run_dir.path());
         TimelineRecorder {
             run_dir,
             writer,

@@ -20,9 +20,6 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::{Scope, ScopedJoinHandle};
 
-/// Files at least this large are classified on a second thread: below it,
-/// starting the thread costs about as much as it saves.
-pub(crate) const WORKER_THRESHOLD: usize = 256 * 1024;
 /// Blocks handed over at a time: few enough hand-overs to be cheap, small
 /// enough that the worker starts early and the last batch is short.
 const BATCH_BLOCKS: usize = 32;
@@ -218,14 +215,13 @@ pub(crate) struct Worker<'scope, 'a> {
     thread: ScopedJoinHandle<'scope, Vec<(usize, Classified)>>,
 }
 
-/// Starts a worker when `text` reaches `threshold` bytes and the machine
+/// Starts a worker when the machine
 /// has a second core. Returns the sending end for [`BlockQueue::new`].
 pub(crate) fn start_worker<'scope, 'a: 'scope>(
     scope: &'scope Scope<'scope, '_>,
     text: &'a str,
-    threshold: usize,
 ) -> Option<(Sender<Batch<'a>>, Worker<'scope, 'a>)> {
-    if text.len() < threshold || !second_core_available() {
+    if !second_core_available() {
         return None;
     }
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -6,9 +6,7 @@
 
 use crate::attributes::StepAttributes;
 use crate::block_content::{BlockClass, ManualLineKind};
-use crate::block_queue::{
-    BlockQueue, BlockSource, Classified, CodeLine, WORKER_THRESHOLD, start_worker,
-};
+use crate::block_queue::{BlockQueue, BlockSource, Classified, CodeLine, Worker, start_worker};
 use crate::chunk_split::{
     TopLevelBlock, content_end_before, cut_confirmed, find_cut, may_define_references,
 };
@@ -74,20 +72,24 @@ pub fn parse(name: &str, text: &str) -> Document {
 /// [`parse`] for text the caller no longer needs: the document keeps it
 /// instead of a copy.
 pub fn parse_owned(name: &str, text: String) -> Document {
-    parse_with_worker_threshold(name, text, WORKER_THRESHOLD)
+    parse_with_threads_from(name, text, TWO_THREADS_FROM)
 }
 
-/// [`parse`], using a second thread when the text is at least
-/// `worker_threshold` bytes: the document is cut in two and each half parsed
-/// on its own thread, or, when no safe cut is found, its code blocks are
-/// classified on the second thread while the first walks the Markdown.
-fn parse_with_worker_threshold(name: &str, mut text: String, worker_threshold: usize) -> Document {
+/// Documents at least this large are parsed with a second thread: below it,
+/// starting the thread costs about as much as it saves.
+const TWO_THREADS_FROM: usize = 256 * 1024;
+
+/// [`parse`], using a second thread when the text is at least `threshold`
+/// bytes: the document is cut in two and each half parsed on its own thread,
+/// or, when no safe cut is found, its code blocks are classified on the
+/// second thread while the first walks the Markdown.
+fn parse_with_threads_from(name: &str, mut text: String, threshold: usize) -> Document {
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
     let source = SourceFile::new(name, text);
     let whole = source.text();
-    let threaded = whole.len() >= worker_threshold && second_core_available();
+    let threaded = whole.len() >= threshold && second_core_available();
     let parsed = match threaded {
         true => parse_in_halves(whole).unwrap_or_else(|| parse_chunk(whole, 0..whole.len(), true)),
         false => parse_chunk(whole, 0..whole.len(), false),
@@ -171,7 +173,8 @@ impl ChunkParse {
                 .find(|(open, _)| *open < level)
                 .map(|(_, id)| *id)
         };
-        self.sections.reserve(later.sections.len());
+        // Sized exactly, as a document parsed in one go: they live as long as the document.
+        self.sections.reserve_exact(later.sections.len());
         for mut section in later.sections {
             section.parent = match section.parent {
                 Some(parent) => Some(moved(parent)),
@@ -179,7 +182,7 @@ impl ChunkParse {
             };
             self.sections.push(section);
         }
-        self.items.reserve(later.items.len());
+        self.items.reserve_exact(later.items.len());
         let before_any_heading = outer.last().map(|(_, id)| *id);
         self.items.extend(later.items.into_iter().map(|mut item| {
             item.section = item.section.map(moved).or(before_any_heading);
@@ -209,25 +212,15 @@ impl ChunkParse {
 /// Walks `chunk` of `text`, classifying its code blocks on a second thread
 /// when `with_worker` and the machine has one.
 fn parse_chunk(text: &str, chunk: Range<usize>, with_worker: bool) -> ChunkParse {
-    let threshold = if with_worker { 0 } else { usize::MAX };
-    let (walker, classified) = std::thread::scope(|scope| {
-        let (sender, worker) = start_worker(scope, text, threshold).unzip();
+    std::thread::scope(|scope| {
+        let (sender, worker) = with_worker
+            .then(|| start_worker(scope, text))
+            .flatten()
+            .unzip();
         let mut walker = Walker::new(text, chunk, BlockQueue::new(text, sender));
         walker.walk();
-        let blocks = std::mem::replace(&mut walker.blocks, BlockQueue::new(text, None));
-        let classified = blocks.finish(worker);
-        (walker, classified)
-    });
-    let (items, diagnostics) = place_blocks(walker.items, classified, walker.diagnostics);
-    ChunkParse {
-        sections: walker.sections,
-        heading_stack: walker.heading_stack,
-        items,
-        diagnostics,
-        front_matter: walker.front_matter,
-        first_h1: walker.first_h1,
-        last_top_level: walker.last_top_level,
-    }
+        walker.finish(worker)
+    })
 }
 
 /// A place in the document's item list, filled as the walk goes on.
@@ -534,6 +527,31 @@ impl<'a> Walker<'a> {
             summary: None,
             last_code_slot: None,
             metadata: None,
+        }
+    }
+
+    /// What the walk found, once the worker (if any) has classified every block.
+    fn finish(self, worker: Option<Worker<'_, 'a>>) -> ChunkParse {
+        let Walker {
+            sections,
+            heading_stack,
+            items,
+            diagnostics,
+            front_matter,
+            first_h1,
+            last_top_level,
+            blocks,
+            ..
+        } = self;
+        let (items, diagnostics) = place_blocks(items, blocks.finish(worker), diagnostics);
+        ChunkParse {
+            sections,
+            heading_stack,
+            items,
+            diagnostics,
+            front_matter,
+            first_h1,
+            last_top_level,
         }
     }
 
@@ -1345,8 +1363,8 @@ Run ```kubectl get nodes``` now.
     /// The document as parsed in halves on two threads, and whole on one.
     fn halves_and_whole(text: &str) -> (Document, Document) {
         (
-            parse_with_worker_threshold("x.md", text.to_string(), 0),
-            parse_with_worker_threshold("x.md", text.to_string(), usize::MAX),
+            parse_with_threads_from("x.md", text.to_string(), 0),
+            parse_with_threads_from("x.md", text.to_string(), usize::MAX),
         )
     }
 
@@ -1457,7 +1475,7 @@ Run ```kubectl get nodes``` now.
         );
         let halves = parse_in_halves(&text).expect("cut at `### Child`");
         assert_eq!(halves.sections.len(), 4);
-        let whole = parse_with_worker_threshold("x.md", text.clone(), usize::MAX);
+        let whole = parse_with_threads_from("x.md", text.clone(), usize::MAX);
         assert_eq!(halves.sections, whole.sections);
         assert_eq!(halves.items, whole.items);
         let parent = whole.sections[2]
@@ -1492,8 +1510,8 @@ Run ```kubectl get nodes``` now.
         }
         text.push_str("```bash\nunclosed at the end\n");
         assert_eq!(find_cut(&text), None);
-        let threaded = parse_with_worker_threshold("x.md", text.clone(), 0);
-        let inline = parse_with_worker_threshold("x.md", text.clone(), usize::MAX);
+        let threaded = parse_with_threads_from("x.md", text.clone(), 0);
+        let inline = parse_with_threads_from("x.md", text.clone(), usize::MAX);
         assert!(
             threaded.items.len() > copy * 10,
             "{} items",

@@ -49,6 +49,26 @@ impl StepLog {
         })
     }
 
+    /// The highest index of the logs under `run_dir/steps/`, 0 when there are none. A resumed
+    /// run numbers its logs on from there: silent steps have no log file, so counting the files
+    /// would reuse numbers.
+    pub fn highest_index(run_dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(run_dir.join(STEPS_DIR)) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let digits =
+                    name.len() - name.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                name[..digits].parse::<usize>().ok()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), TimelineError> {
         if bytes.is_empty() {
             return Ok(());
@@ -196,6 +216,19 @@ mod tests {
         assert_eq!(output.bytes, 0);
         assert!(!run.path().join(&output.log).exists());
         assert!(!run.path().join(STEPS_DIR).exists());
+    }
+
+    #[test]
+    fn the_highest_index_is_read_off_the_log_names() {
+        let run = tempfile::tempdir().expect("tempdir");
+        assert_eq!(StepLog::highest_index(run.path()), 0);
+        for (index, id) in [(2, "a"), (10, "b"), (7, "c")] {
+            let mut log = StepLog::create(run.path(), index, id).expect("create");
+            log.write(b"x").expect("write");
+            log.finish(0).expect("finish");
+        }
+        std::fs::write(run.path().join(STEPS_DIR).join("notes.txt"), "").expect("stray file");
+        assert_eq!(StepLog::highest_index(run.path()), 10);
     }
 
     #[test]
