@@ -387,10 +387,10 @@ impl<'a> Engine<'a> {
     ) -> Result<Flow, Halt> {
         let step = self.step(position);
         let id = step.id.clone();
-        if step.attributes.skip
-            || (self.config.skip_excluded && step.attributes.exclude_from_run_all)
+        if step.attributes().skip
+            || (self.config.skip_excluded && step.attributes().exclude_from_run_all)
         {
-            let reason = if step.attributes.skip {
+            let reason = if step.attributes().skip {
                 "marked skip"
             } else {
                 "excluded from running everything (excludeFromRunAll)"
@@ -412,7 +412,7 @@ impl<'a> Engine<'a> {
                     .collect();
                 return self.refuse(position, format!("destructive step ({}) refused in unattended mode; pass --allow-destructive to run it", what.join(", ")), sink);
             }
-            if step.is_endless() && step.attributes.timeout.is_none() {
+            if step.is_endless() && step.attributes().timeout.is_none() {
                 return self.refuse(position, "this command never ends by itself; give the step a `timeout` to run it unattended".into(), sink);
             }
             if step.needs_terminal() && !self.config.has_terminal {
@@ -425,7 +425,7 @@ impl<'a> Engine<'a> {
         }
         let positional = self.resolve_inputs(position, prompter, sink)?;
         let original = step
-            .script
+            .script()
             .as_ref()
             .map(|script| script.text.clone())
             .unwrap_or_default();
@@ -576,9 +576,9 @@ impl<'a> Engine<'a> {
     ) -> Result<bool, Halt> {
         let step = self.step(position);
         let id = step.id.clone();
-        if let Some(confirm) = &step.attributes.confirm {
+        if let Some(confirm) = &step.attributes().confirm {
             let question = match confirm {
-                runbook_syntax::Confirm::Yes => format!("Run `{}`?", step.title),
+                runbook_syntax::Confirm::Yes => format!("Run `{}`?", step.title()),
                 runbook_syntax::Confirm::Prompt(text) => self.fill_text(text),
             };
             let yes = prompter.confirm(&question)?;
@@ -615,7 +615,7 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> Result<(), Halt> {
         let step = self.step(position);
-        if step.attributes.confirm.is_some() || step.is_destructive() {
+        if step.attributes().confirm.is_some() || step.is_destructive() {
             sink.emit(&Event::PromptAnswered {
                 id: Some(step.id.clone()),
                 question: if step.is_destructive() {
@@ -809,7 +809,7 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> Result<Execution, Halt> {
         let step = self.step(position);
-        let attributes = &step.attributes;
+        let attributes = step.attributes();
         let attempts = attributes.retries.unwrap_or(0) + 1;
         let delay = attributes.delay.unwrap_or(self.config.retry_delay);
         let executable = command_render::executable(command, step.inputs());
@@ -853,9 +853,9 @@ impl<'a> Engine<'a> {
             let prepared = self.session.prepare(request);
             sink.emit(&Event::StepStarted {
                 id: step.id.clone(),
-                title: self.redactor.redact_str(&step.title).0,
+                title: self.redactor.redact_str(&step.title()).0,
                 heading_path: step
-                    .heading_path
+                    .heading_path()
                     .iter()
                     .map(|heading| self.redactor.redact_str(heading).0)
                     .collect(),
@@ -1039,12 +1039,12 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> Result<(), Halt> {
         let step = self.step(position);
-        if let (Some(capture), Some(value)) = (&step.attributes.capture, stdout) {
+        if let (Some(capture), Some(value)) = (&step.attributes().capture, stdout) {
             self.variables
                 .set(&capture.value, value, ValueSource::Capture);
             self.report_settled(&capture.value, sink)?;
         }
-        if let Some(which) = &step.attributes.mark {
+        if let Some(which) = &step.attributes().mark {
             sink.emit(&Event::Marked {
                 which: which.clone(),
                 at: None,
@@ -1086,7 +1086,7 @@ impl<'a> Engine<'a> {
                 JumpTarget {
                     position,
                     id: step.id.clone(),
-                    title: step.title.clone(),
+                    title: step.title().to_string(),
                     heading: step.heading_display(),
                     status: if position == current {
                         "current"
@@ -1108,7 +1108,7 @@ impl<'a> Engine<'a> {
                 StepStatusLine {
                     position: position + 1,
                     id: step.id.clone(),
-                    title: step.title.clone(),
+                    title: step.title().to_string(),
                     status: self.states[position].as_str(),
                     current: position == current,
                 }
@@ -1119,7 +1119,7 @@ impl<'a> Engine<'a> {
     fn view(&self, position: usize) -> StepView {
         let command = self
             .step(position)
-            .script
+            .script()
             .as_ref()
             .map(|script| script.text.clone());
         match command {
@@ -1131,7 +1131,7 @@ impl<'a> Engine<'a> {
     fn view_with_command(&self, position: usize, command: &str) -> StepView {
         let step = self.step(position);
         let lookup = |name: &str| self.lookup(name);
-        let display_command = step.script.as_ref().map(|_| {
+        let display_command = step.script().map(|_| {
             self.redactor
                 .redact_str(&command_render::display(command, step.inputs(), &lookup))
                 .0
@@ -1157,17 +1157,17 @@ impl<'a> Engine<'a> {
             }
         }
         let mut context: Vec<(String, String)> = step
-            .context
+            .context()
             .iter()
             .map(|segment| (segment.language.to_string(), segment.text.clone()))
             .collect();
         if step.kind == StepKind::Context
-            && let Some(body) = &step.body
+            && let Some(body) = step.body()
         {
             context.insert(
                 0,
                 (
-                    step.language.as_deref().unwrap_or("text").to_string(),
+                    step.language().unwrap_or("text").to_string(),
                     body.to_string(),
                 ),
             );
@@ -1178,14 +1178,14 @@ impl<'a> Engine<'a> {
             position: position + 1,
             total: self.plan.len(),
             kind: step.kind.as_str(),
-            title: step.title.clone(),
-            heading_path: step.heading_path.to_vec(),
-            instruction: step.instruction.as_deref().map(str::to_string),
+            title: step.title().to_string(),
+            heading_path: step.heading_path().to_vec(),
+            instruction: step.instruction().map(str::to_string),
             display_command,
             variables,
             context,
-            expected_output: step.expected_output.as_deref().map(str::to_string),
-            session_input: step.session_input.clone(),
+            expected_output: step.expected_output().map(str::to_string),
+            session_input: step.session_input().to_vec(),
             destructive: step
                 .risk()
                 .destructive
@@ -1199,8 +1199,8 @@ impl<'a> Engine<'a> {
                 .iter()
                 .map(|r| r.what.clone())
                 .collect(),
-            timeout: step.attributes.timeout,
-            retries: step.attributes.retries.unwrap_or(0),
+            timeout: step.attributes().timeout,
+            retries: step.attributes().retries.unwrap_or(0),
             checked: step.checked,
         }
     }

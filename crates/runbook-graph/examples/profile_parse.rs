@@ -48,7 +48,11 @@ fn main() {
         let inputs: usize = if skip_analysis {
             0
         } else {
-            graph.steps.iter().map(|step| step.inputs().len()).sum()
+            graph
+                .steps
+                .iter()
+                .map(|step| step.inputs().len() + step.title().len())
+                .sum()
         };
         times[4] = start.elapsed();
         let start = Instant::now();

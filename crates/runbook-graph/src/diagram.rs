@@ -24,7 +24,7 @@ impl StepGraph {
                 ));
                 current_section = Some(section);
             }
-            let label = format!("{}: {}", step.id, step.title);
+            let label = format!("{}: {}", step.id, step.title());
             let (open, close) = match step.kind {
                 StepKind::Manual => ("[/", "/]"),
                 StepKind::Context => ("[(", ")]"),
@@ -95,7 +95,7 @@ impl StepGraph {
             out.push_str(&format!(
                 "    s{index} [label=\"{}\\n{}\", shape={shape}{color}];\n",
                 dot_escape(&step.id),
-                dot_escape(&step.title)
+                dot_escape(&step.title())
             ));
         }
         if current_section.is_some() {

@@ -55,16 +55,16 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
             at.line,
             at.column
         );
-        let _ = writeln!(out, "   title: {}", step.title);
-        if let Some(instruction) = &step.instruction {
+        let _ = writeln!(out, "   title: {}", step.title());
+        if let Some(instruction) = step.instruction() {
             let _ = writeln!(
                 out,
                 "   instruction: {}",
                 instruction.replace('\n', "\n                ")
             );
         }
-        let _ = writeln!(out, "   reason: {}", step.reason);
-        if let Some(script) = &step.script {
+        let _ = writeln!(out, "   reason: {}", step.reason());
+        if let Some(script) = step.script() {
             let _ = writeln!(out, "   script:");
             for (line, text) in script.text.lines().enumerate() {
                 let origin = script
@@ -76,15 +76,15 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
                 let _ = writeln!(out, "     {origin:>6} | {text}");
             }
         }
-        if let Some(body) = step.body.as_ref().filter(|_| step.script.is_none()) {
+        if let Some(body) = step.body().filter(|_| step.script().is_none()) {
             let _ = writeln!(
                 out,
                 "   body ({}): {}",
-                step.language.as_deref().unwrap_or("text"),
+                step.language().unwrap_or("text"),
                 body.replace('\n', "\n     ")
             );
         }
-        for segment in &step.context {
+        for segment in step.context() {
             let at = source.location(segment.span.start);
             let _ = writeln!(
                 out,
@@ -95,15 +95,19 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
                 segment.text.replace('\n', "\n     ")
             );
         }
-        if let Some(expected) = &step.expected_output {
+        if let Some(expected) = step.expected_output() {
             let _ = writeln!(
                 out,
                 "   expected output: {}",
                 expected.replace('\n', "\n     ")
             );
         }
-        if !step.session_input.is_empty() {
-            let _ = writeln!(out, "   session input: {}", step.session_input.join(" / "));
+        if !step.session_input().is_empty() {
+            let _ = writeln!(
+                out,
+                "   session input: {}",
+                step.session_input().join(" / ")
+            );
         }
         if step.checked {
             let _ = writeln!(out, "   checked: true");
@@ -162,7 +166,7 @@ pub fn dump(document: &Document, graph: &StepGraph) -> String {
                 .collect();
             let _ = writeln!(out, "   needs: {}", needs.join(", "));
         }
-        let attributes = &step.attributes;
+        let attributes = step.attributes();
         let mut set = Vec::new();
         if let Some(confirm) = &attributes.confirm {
             set.push(format!("confirm={confirm:?}"));

@@ -8,6 +8,7 @@
 mod diagram;
 mod dump;
 mod generate;
+mod graph_source;
 mod input;
 mod input_detection;
 mod risk;
@@ -16,6 +17,7 @@ mod selection;
 mod step;
 mod step_analysis;
 mod step_graph;
+mod step_title;
 
 pub use dump::dump;
 pub use generate::generate_runbook;

@@ -79,7 +79,7 @@ impl StepGraph {
             .filter(|step| {
                 let mut remaining = parts.iter();
                 let mut wanted = remaining.next();
-                for heading in step.heading_path.iter() {
+                for heading in step.heading_path().iter() {
                     if let Some(part) = wanted
                         && matches_heading(heading, part)
                     {
@@ -96,7 +96,7 @@ impl StepGraph {
     pub fn section_titles(&self) -> Vec<String> {
         let mut seen = Vec::new();
         for step in &self.steps {
-            for heading in step.heading_path.iter() {
+            for heading in step.heading_path().iter() {
                 if !seen.contains(heading) {
                     seen.push(heading.clone());
                 }

@@ -1,9 +1,13 @@
-use crate::step_analysis::{GraphAnalysis, StepAnalysis};
+use crate::graph_source::GraphSource;
+use crate::step_analysis::StepAnalysis;
 use crate::{Input, RiskFlags};
-use runbook_syntax::{ForeignSegment, Script, SectionId, Span, Spanned, StepAttributes};
+use runbook_syntax::{
+    BlockClass, ForeignSegment, Item, ItemKind, Script, SectionId, Span, Spanned, StepAttributes,
+};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,54 +35,155 @@ impl StepKind {
     pub fn runs_code(self) -> bool {
         matches!(self, StepKind::Shell | StepKind::Session)
     }
+
+    /// The kind of step the document's `item` becomes.
+    pub(crate) fn of(item: &Item) -> StepKind {
+        match &item.kind {
+            ItemKind::Task(_) | ItemKind::Instruction(_) => StepKind::Manual,
+            ItemKind::Code(code) => match code.content.class {
+                BlockClass::Shell => StepKind::Shell,
+                BlockClass::Session => StepKind::Session,
+                BlockClass::Context => StepKind::Context,
+                BlockClass::Manual => StepKind::Manual,
+            },
+        }
+    }
 }
 
 /// One node of the step graph.
 ///
-/// Text shared with the [`runbook_syntax::Document`] (instruction, body,
-/// script, attributes) and with the other steps of a section (heading path)
-/// is reference-counted, not copied. Inputs, assigned and read variables and
-/// risk flags are not needed to build the graph: they are worked out for
-/// every step of the graph together, the first time any step is asked for
-/// one of them ([`Step::inputs`], [`Step::risk`], …).
+/// A step is a view of one item of the [`runbook_syntax::Document`]: its
+/// text (instruction, script, body, attributes…) is read from the document's
+/// items through the accessors, never copied, so building a graph costs a
+/// few words per step. Inputs, assigned and read variables and risk flags
+/// are not needed to build the graph: they are worked out for every step of
+/// the graph together, the first time any step is asked for one of them
+/// ([`Step::inputs`], [`Step::risk`], …).
 #[derive(Clone)]
 pub struct Step {
-    /// Position in document order, 0-based.
+    /// Position in document order, 0-based; also its item's index in the document.
     pub index: usize,
     /// Unique handle: the `name` attribute, else derived from the heading.
     pub id: String,
-    pub name: Option<Spanned<String>>,
     pub section: Option<SectionId>,
-    /// Headings from the outermost down to the step's section; shared by the
-    /// steps of one section.
-    pub heading_path: Arc<[String]>,
     pub kind: StepKind,
-    /// One line for lists: the instruction's first line or the first command.
-    pub title: String,
-    /// The prose that introduces the step.
-    pub instruction: Option<Arc<str>>,
-    /// What runs (shell and session steps).
-    pub script: Option<Arc<Script>>,
-    /// The block text shown for context steps.
-    pub body: Option<Arc<str>>,
-    pub language: Option<Arc<str>>,
-    /// Lines of the block kept as context (SQL, YAML…) next to the script.
-    pub context: Vec<ForeignSegment>,
-    pub expected_output: Option<Arc<str>>,
-    pub session_input: Vec<String>,
-    pub attributes: Arc<StepAttributes>,
-    /// Why the block was classified as it was.
-    pub reason: Arc<str>,
     /// A checklist item already ticked in the document.
     pub checked: bool,
     pub span: Span,
     pub line: usize,
-    pub(crate) analysis: Arc<GraphAnalysis>,
+    /// The instruction of a checklist or instruction list written inside a
+    /// fence: its intro and lines joined, the one instruction that is not
+    /// text of the document as it stands.
+    pub(crate) joined_instruction: Option<Arc<str>>,
+    pub(crate) source: Arc<GraphSource>,
 }
 
+static NO_ATTRIBUTES: LazyLock<StepAttributes> = LazyLock::new(StepAttributes::default);
+
 impl Step {
+    fn item(&self) -> &Item {
+        &self.source.items()[self.index]
+    }
+
     fn analysis(&self) -> &StepAnalysis {
-        self.analysis.of(self.index)
+        self.source.analysis(self.index)
+    }
+
+    /// The step's `name` attribute.
+    pub fn name(&self) -> Option<&Spanned<String>> {
+        self.attributes().name.as_ref()
+    }
+
+    /// Headings from the outermost down to the step's section.
+    pub fn heading_path(&self) -> &[String] {
+        self.source.heading_path(self.section)
+    }
+
+    /// One line for lists: the instruction's first line, else the script's
+    /// first comment or command, else the body's first line, at most 72
+    /// characters. Worked out on each call.
+    pub fn title(&self) -> Cow<'_, str> {
+        crate::step_title::title_of(self)
+    }
+
+    /// The prose that introduces the step, or what the operator does by hand.
+    pub fn instruction(&self) -> Option<&str> {
+        if let Some(joined) = &self.joined_instruction {
+            return Some(joined);
+        }
+        let item = self.item();
+        match &item.kind {
+            ItemKind::Task(task) => Some(&task.text),
+            ItemKind::Instruction(instruction) => Some(&instruction.text),
+            ItemKind::Code(_) => item.intro.as_deref(),
+        }
+    }
+
+    /// What runs (shell and session steps).
+    pub fn script(&self) -> Option<&Arc<Script>> {
+        match &self.item().kind {
+            ItemKind::Code(code) if self.kind.runs_code() => code.content.script.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The block text shown for context and manual steps.
+    pub fn body(&self) -> Option<&str> {
+        match &self.item().kind {
+            ItemKind::Code(code) if matches!(self.kind, StepKind::Context | StepKind::Manual) => {
+                Some(&code.body)
+            }
+            _ => None,
+        }
+    }
+
+    /// The block's language: what its content turned out to be, else its fence's tag.
+    pub fn language(&self) -> Option<&str> {
+        match &self.item().kind {
+            ItemKind::Code(code) => code.content.language.as_deref().or(code.lang.as_deref()),
+            _ => None,
+        }
+    }
+
+    /// Lines of the block kept as context (SQL, YAML…) next to the script.
+    pub fn context(&self) -> &[ForeignSegment] {
+        match &self.item().kind {
+            ItemKind::Code(code) => &code.content.foreign,
+            _ => &[],
+        }
+    }
+
+    /// The output a transcript shows after its commands.
+    pub fn expected_output(&self) -> Option<&str> {
+        match &self.item().kind {
+            ItemKind::Code(code) => code.content.expected_output.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What the operator types inside an interactive session.
+    pub fn session_input(&self) -> &[String] {
+        match &self.item().kind {
+            ItemKind::Code(code) => &code.content.session_input,
+            _ => &[],
+        }
+    }
+
+    /// The fence's attributes; none for steps without a fence.
+    pub fn attributes(&self) -> &StepAttributes {
+        match &self.item().kind {
+            ItemKind::Code(code) => &code.attributes,
+            _ => &NO_ATTRIBUTES,
+        }
+    }
+
+    /// Why the block was classified as it was.
+    pub fn reason(&self) -> &str {
+        match &self.item().kind {
+            ItemKind::Code(code) => &code.content.reason,
+            ItemKind::Task(_) => "checklist item",
+            ItemKind::Instruction(_) => "numbered instruction with no code",
+        }
     }
 
     /// Values the step needs before it can run.
@@ -116,7 +221,7 @@ impl Step {
 
     /// Heading path joined for display: `Triage › Step 1`.
     pub fn heading_display(&self) -> String {
-        self.heading_path.join(" › ")
+        self.heading_path().join(" › ")
     }
 }
 
@@ -125,24 +230,24 @@ impl fmt::Debug for Step {
         f.debug_struct("Step")
             .field("index", &self.index)
             .field("id", &self.id)
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("section", &self.section)
-            .field("heading_path", &self.heading_path)
+            .field("heading_path", &self.heading_path())
             .field("kind", &self.kind)
-            .field("title", &self.title)
-            .field("instruction", &self.instruction)
-            .field("script", &self.script)
-            .field("body", &self.body)
-            .field("language", &self.language)
-            .field("context", &self.context)
-            .field("expected_output", &self.expected_output)
-            .field("session_input", &self.session_input)
-            .field("attributes", &self.attributes)
+            .field("title", &self.title())
+            .field("instruction", &self.instruction())
+            .field("script", &self.script())
+            .field("body", &self.body())
+            .field("language", &self.language())
+            .field("context", &self.context())
+            .field("expected_output", &self.expected_output())
+            .field("session_input", &self.session_input())
+            .field("attributes", self.attributes())
             .field("inputs", &self.inputs())
             .field("assigns", &self.assigns())
             .field("reads", &self.reads())
             .field("risk", self.risk())
-            .field("reason", &self.reason)
+            .field("reason", &self.reason())
             .field("checked", &self.checked)
             .field("span", &self.span)
             .field("line", &self.line)

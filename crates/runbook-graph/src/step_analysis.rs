@@ -12,9 +12,9 @@ use crate::risk::{RiskFlags, RiskReason, assess};
 use crate::script_offsets::ScriptOffsets;
 use crate::{Input, StepKind};
 use runbook_syntax::shell_scan::scan_all_borrowed;
-use runbook_syntax::{FrontMatter, Script, Span, StepAttributes};
+use runbook_syntax::{FrontMatter, Item, ItemKind, Script, Span, StepAttributes};
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// What the analysis found for one step.
 #[derive(Debug, Default)]
@@ -25,19 +25,16 @@ pub(crate) struct StepAnalysis {
     pub(crate) risk: RiskFlags,
 }
 
-/// What the analysis reads of one step: shared with the step, not copied.
-pub(crate) struct AnalysisSource {
-    pub(crate) kind: StepKind,
-    pub(crate) span: Span,
-    pub(crate) script: Option<Arc<Script>>,
-    pub(crate) attributes: Arc<StepAttributes>,
+/// What the analysis reads of one step besides its script.
+struct AnalysisSource<'a> {
+    kind: StepKind,
+    span: Span,
+    attributes: &'a StepAttributes,
 }
 
 /// The analysis of every step of one graph, computed on first use.
 pub(crate) struct GraphAnalysis {
     front_matter: FrontMatter,
-    /// Set once every step is built; the steps hold the analysis before that.
-    sources: OnceLock<Vec<AnalysisSource>>,
     results: OnceLock<Vec<StepAnalysis>>,
 }
 
@@ -45,18 +42,13 @@ impl GraphAnalysis {
     pub(crate) fn new(front_matter: FrontMatter) -> Self {
         GraphAnalysis {
             front_matter,
-            sources: OnceLock::new(),
             results: OnceLock::new(),
         }
     }
 
-    /// What to analyse: one source per step, in step order. Only the first call counts.
-    pub(crate) fn set_sources(&self, sources: Vec<AnalysisSource>) {
-        let _ = self.sources.set(sources);
-    }
-
-    /// Step `index`'s analysis; the first call analyses every step.
-    pub(crate) fn of(&self, index: usize) -> &StepAnalysis {
+    /// The analysis of the step made of `items[index]`; the first call
+    /// analyses every item's step.
+    pub(crate) fn of(&self, items: &[Item], index: usize) -> &StepAnalysis {
         static NOTHING: StepAnalysis = StepAnalysis {
             inputs: Vec::new(),
             assigns: Vec::new(),
@@ -68,27 +60,36 @@ impl GraphAnalysis {
             },
         };
         self.results
-            .get_or_init(|| self.analyse_all())
+            .get_or_init(|| self.analyse_all(items))
             .get(index)
             .unwrap_or(&NOTHING)
     }
 
-    fn analyse_all(&self) -> Vec<StepAnalysis> {
+    fn analyse_all(&self, items: &[Item]) -> Vec<StepAnalysis> {
         let mut assigned_so_far: HashSet<String> = self
             .front_matter
             .defaulted_var_names()
             .map(str::to_owned)
             .collect();
-        let sources = self.sources.get().map_or(&[][..], Vec::as_slice);
-        let mut results: Vec<StepAnalysis> = Vec::with_capacity(sources.len());
-        for source in sources {
-            let mut analysis = match &source.script {
-                Some(script) if source.kind.runs_code() => {
-                    self.analyse_script(source, script, &assigned_so_far)
+        let mut results: Vec<StepAnalysis> = Vec::with_capacity(items.len());
+        for item in items {
+            let ItemKind::Code(code) = &item.kind else {
+                results.push(StepAnalysis::default());
+                continue;
+            };
+            let kind = StepKind::of(item);
+            let source = AnalysisSource {
+                kind,
+                span: item.span,
+                attributes: &code.attributes,
+            };
+            let mut analysis = match &code.content.script {
+                Some(script) if kind.runs_code() => {
+                    self.analyse_script(&source, script, &assigned_so_far)
                 }
                 _ => StepAnalysis::default(),
             };
-            if let Some(capture) = &source.attributes.capture
+            if let Some(capture) = &code.attributes.capture
                 && !analysis.assigns.contains(&capture.value)
             {
                 analysis.assigns.push(capture.value.clone());
@@ -105,7 +106,7 @@ impl GraphAnalysis {
 
     fn analyse_script(
         &self,
-        source: &AnalysisSource,
+        source: &AnalysisSource<'_>,
         script: &Script,
         assigned_before: &HashSet<String>,
     ) -> StepAnalysis {

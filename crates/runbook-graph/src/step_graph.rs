@@ -1,16 +1,13 @@
 //! Builds the step graph from a parsed document and checks it.
 
-use crate::step_analysis::{AnalysisSource, GraphAnalysis};
+use crate::graph_source::GraphSource;
 use crate::{Step, StepKind};
 use hashbrown::HashTable;
-use runbook_syntax::{
-    BlockClass, Diagnostic, Document, Item, ItemKind, SectionId, StepAttributes, did_you_mean,
-    slugify,
-};
+use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean, slugify};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// The steps of a runbook, their `needs` edges and a valid execution order.
 #[derive(Debug, Clone)]
@@ -25,20 +22,20 @@ pub struct StepGraph {
 
 impl Drop for StepGraph {
     /// Large graphs are dropped in two halves on two threads. Every step
-    /// holds the graph's analysis: the second half's references to it are
+    /// holds the graph's source: the second half's references to it are
     /// swapped for references to a stand-in first, so the two threads never
     /// count references to one value at once (which would slow both).
     fn drop(&mut self) {
         let mut steps = std::mem::take(&mut self.steps);
         if steps.len() >= PARALLEL_STEPS && runbook_syntax::second_core_available() {
-            let stand_in = Arc::new(GraphAnalysis::new(Default::default()));
+            let stand_in = Arc::new(GraphSource::stand_in());
             let half = steps.len() / 2;
-            let analyses: Vec<Arc<GraphAnalysis>> = steps[half..]
+            let sources: Vec<Arc<GraphSource>> = steps[half..]
                 .iter_mut()
-                .map(|step| std::mem::replace(&mut step.analysis, stand_in.clone()))
+                .map(|step| std::mem::replace(&mut step.source, stand_in.clone()))
                 .collect();
             drop(stand_in);
-            drop(analyses);
+            drop(sources);
         }
         runbook_syntax::drop_in_halves(steps);
     }
@@ -46,11 +43,17 @@ impl Drop for StepGraph {
 
 impl StepGraph {
     pub fn build(document: &Document) -> StepGraph {
-        let mut steps = build_steps(document);
-        assign_ids(&mut steps);
+        let BuiltSteps {
+            mut steps,
+            named,
+            any_needs,
+        } = build_steps(document);
         let mut diagnostics = Vec::new();
-        check_duplicate_names(&steps, &mut diagnostics);
-        let needs = resolve_needs(&steps, &mut diagnostics);
+        assign_ids(&mut steps, &named, &mut diagnostics);
+        let needs = match any_needs {
+            true => resolve_needs(&steps, &mut diagnostics),
+            false => vec![Vec::new(); steps.len()],
+        };
         let order = match find_cycle(&needs) {
             Some(cycle) => {
                 report_cycle(&steps, &cycle, &mut diagnostics);
@@ -128,210 +131,112 @@ impl StepGraph {
 /// on two threads: each step is built from its own item alone.
 const PARALLEL_STEPS: usize = 2048;
 
-fn build_steps(document: &Document) -> Vec<Step> {
-    // Its sources are filled in once every step is known; until then nothing reads it.
-    let analysis = Arc::new(GraphAnalysis::new(document.front_matter.clone()));
-    let items = &document.items;
-    let (mut steps, mut sources) = if items.len() >= PARALLEL_STEPS
-        && runbook_syntax::second_core_available()
-    {
+/// The steps of a document, and what the checks need to know of their attributes.
+#[derive(Default)]
+struct BuiltSteps {
+    steps: Vec<Step>,
+    /// The steps with a `name` attribute, in order: their ids are their names.
+    named: Vec<usize>,
+    /// Whether any step has a `needs` attribute.
+    any_needs: bool,
+}
+
+impl BuiltSteps {
+    fn append(&mut self, mut later: BuiltSteps) {
+        self.steps.append(&mut later.steps);
+        self.named.append(&mut later.named);
+        self.any_needs |= later.any_needs;
+    }
+}
+
+fn build_steps(document: &Document) -> BuiltSteps {
+    let source = Arc::new(GraphSource::new(document));
+    let items = source.items();
+    if items.len() >= PARALLEL_STEPS && runbook_syntax::second_core_available() {
         let (first, second) = items.split_at(items.len() / 2);
         // Counted up here, before the threads start: two threads counting
         // references to one value at once make each count slow.
-        let later_handles: Vec<Arc<GraphAnalysis>> =
-            second.iter().map(|_| analysis.clone()).collect();
+        let later_handles: Vec<Arc<GraphSource>> = second.iter().map(|_| source.clone()).collect();
         std::thread::scope(|scope| {
             let later = std::thread::Builder::new()
                 .name("runbook-steps".to_string())
                 .spawn_scoped(scope, || {
-                    build_some_steps(document, second, first.len(), &analysis, later_handles)
+                    build_some_steps(document, second, first.len(), &source, later_handles)
                 });
-            let (mut steps, mut sources) =
-                build_some_steps(document, first, 0, &analysis, Vec::new());
-            let (mut later_steps, mut later_sources) = match later.map(|later| later.join()) {
+            let mut steps = build_some_steps(document, first, 0, &source, Vec::new());
+            let later_steps = match later.map(|later| later.join()) {
                 Ok(Ok(built)) => built,
                 // Building steps is the same code on either thread: a panic
                 // there would have happened here too.
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(_) => build_some_steps(document, second, first.len(), &analysis, Vec::new()),
+                Err(_) => build_some_steps(document, second, first.len(), &source, Vec::new()),
             };
-            steps.append(&mut later_steps);
-            sources.append(&mut later_sources);
-            (steps, sources)
+            steps.append(later_steps);
+            steps
         })
     } else {
-        build_some_steps(document, items, 0, &analysis, Vec::new())
-    };
-    steps.shrink_to_fit();
-    sources.shrink_to_fit();
-    analysis.set_sources(sources);
-    steps
+        build_some_steps(document, items, 0, &source, Vec::new())
+    }
 }
 
 /// The steps of `items`, a run of the document's items starting at step
-/// `first_index`, and what their analysis reads. The steps take their
-/// references to `analysis` from `handles` while there are any.
-///
-/// Values the document shares between many items (attributes, reasons,
-/// languages) are shared through copies of this thread's own, so the two
-/// threads never count references to the same value.
+/// `first_index`. The steps take their references to `source` from
+/// `handles` while there are any.
 fn build_some_steps(
     document: &Document,
     items: &[Item],
     first_index: usize,
-    analysis: &Arc<GraphAnalysis>,
-    mut handles: Vec<Arc<GraphAnalysis>>,
-) -> (Vec<Step>, Vec<AnalysisSource>) {
+    source: &Arc<GraphSource>,
+    mut handles: Vec<Arc<GraphSource>>,
+) -> BuiltSteps {
     // Room for the steps after these, which are appended.
-    let capacity = first_index + items.len();
-    let mut steps: Vec<Step> = Vec::with_capacity(document.items.len().max(capacity) - first_index);
-    let mut sources: Vec<AnalysisSource> = Vec::with_capacity(steps.capacity());
-    let no_attributes = Arc::new(StepAttributes::default());
-    let empty_reason: Arc<str> = Arc::from("");
-    let mut heading_path: Option<(Option<SectionId>, Arc<[String]>)> = None;
-    let mut shared_attributes = LocalShares::default();
-    let mut shared_texts = LocalShares::default();
-    let checklist_reason = shared_texts.get(&CHECKLIST_REASON, |text| Arc::from(text));
-    let instruction_reason = shared_texts.get(&INSTRUCTION_REASON, |text| Arc::from(text));
+    let capacity = document.items.len().max(first_index + items.len()) - first_index;
+    let mut built = BuiltSteps {
+        steps: Vec::with_capacity(capacity),
+        ..BuiltSteps::default()
+    };
     // Items come in document order, so counting newlines as we go finds
     // their lines without indexing every line of the file.
     let mut lines = document.source.line_cursor();
     for item in items {
-        // Steps of one section come together and share its heading path.
-        let heading_path = match &heading_path {
-            Some((section, path)) if *section == item.section => path.clone(),
-            _ => {
-                let path: Arc<[String]> = document
-                    .heading_path(item.section)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect();
-                heading_path.insert((item.section, path)).1.clone()
-            }
-        };
-        let line = lines.line_of(item.span.start);
+        let kind = StepKind::of(item);
+        let index = first_index + built.steps.len();
         let mut step = Step {
-            index: first_index + steps.len(),
+            index,
             id: String::new(),
-            name: None,
             section: item.section,
-            heading_path,
-            kind: StepKind::Manual,
-            title: String::new(),
-            instruction: item.intro.clone(),
-            script: None,
-            body: None,
-            language: None,
-            context: Vec::new(),
-            expected_output: None,
-            session_input: Vec::new(),
-            attributes: no_attributes.clone(),
-            reason: empty_reason.clone(),
-            checked: false,
+            kind,
+            checked: matches!(&item.kind, ItemKind::Task(task) if task.checked),
             span: item.span,
-            line,
-            analysis: handles.pop().unwrap_or_else(|| analysis.clone()),
+            line: lines.line_of(item.span.start),
+            joined_instruction: None,
+            source: handles.pop().unwrap_or_else(|| source.clone()),
         };
-        match &item.kind {
-            ItemKind::Task(task) => {
-                step.instruction = Some(task.text.clone());
-                step.checked = task.checked;
-                step.reason = checklist_reason.clone();
+        if let ItemKind::Code(code) = &item.kind {
+            if let Some(name) = &code.attributes.name {
+                step.id = name.value.clone();
+                built.named.push(index);
             }
-            ItemKind::Instruction(instruction) => {
-                step.instruction = Some(instruction.text.clone());
-                step.reason = instruction_reason.clone();
-            }
-            ItemKind::Code(code) => {
-                let content = &code.content;
-                step.attributes = shared_attributes
-                    .get(&code.attributes, |attributes| Arc::new(attributes.clone()));
-                step.name = code.attributes.name.clone();
-                step.reason = shared_texts.get(&content.reason, |text| Arc::from(text));
-                step.language = content
-                    .language
-                    .as_ref()
-                    .or(code.lang.as_ref())
-                    .map(|language| shared_texts.get(language, |text| Arc::from(text)));
-                step.context = content.foreign.clone();
-                step.expected_output = content.expected_output.clone();
-                step.session_input = content.session_input.clone();
-                step.kind = match content.class {
-                    BlockClass::Shell => StepKind::Shell,
-                    BlockClass::Session => StepKind::Session,
-                    BlockClass::Context => StepKind::Context,
-                    BlockClass::Manual => StepKind::Manual,
-                };
-                if step.kind == StepKind::Manual {
-                    step.body = Some(code.body.clone());
-                    let lines: Vec<&str> = content
-                        .manual_lines
-                        .iter()
-                        .map(|line| line.text.as_str())
-                        .collect();
-                    step.instruction = Some(Arc::from(join_nonempty(
-                        item.intro.as_deref(),
-                        &lines.join("\n"),
-                    )));
-                }
-                if step.kind == StepKind::Context {
-                    step.body = Some(code.body.clone());
-                }
-                if step.kind.runs_code() {
-                    step.script = content.script.clone();
-                }
-            }
+            built.any_needs |= !code.attributes.needs.is_empty();
         }
-        step.title = title_for(&step);
-        sources.push(AnalysisSource {
-            kind: step.kind,
-            span: step.span,
-            script: step.script.clone(),
-            attributes: step.attributes.clone(),
-        });
-        steps.push(step);
-    }
-    (steps, sources)
-}
-
-/// Values this thread shares between its steps, each a copy of a value the
-/// document shares between many items.
-struct LocalShares<T: ?Sized> {
-    /// The document's value, kept so its address is not reused, and this thread's copy.
-    known: Vec<(Arc<T>, Arc<T>)>,
-}
-
-impl<T: ?Sized> Default for LocalShares<T> {
-    fn default() -> Self {
-        LocalShares { known: Vec::new() }
-    }
-}
-
-impl<T: ?Sized> LocalShares<T> {
-    /// This thread's copy of `shared` when other items share it too, else `shared` itself.
-    fn get(&mut self, shared: &Arc<T>, copy: impl FnOnce(&T) -> Arc<T>) -> Arc<T> {
-        // A handful covers a document: default attributes, reasons, languages.
-        const KEPT: usize = 32;
-        if let Some((_, local)) = self
-            .known
-            .iter()
-            .find(|(document, _)| Arc::ptr_eq(document, shared))
+        if let ItemKind::Code(code) = &item.kind
+            && kind == StepKind::Manual
         {
-            return local.clone();
+            let lines: Vec<&str> = code
+                .content
+                .manual_lines
+                .iter()
+                .map(|line| line.text.as_str())
+                .collect();
+            step.joined_instruction = Some(Arc::from(join_nonempty(
+                item.intro.as_deref(),
+                &lines.join("\n"),
+            )));
         }
-        // Held only by its item (and the document's caches): not worth a copy.
-        if Arc::strong_count(shared) <= 2 || self.known.len() >= KEPT {
-            return shared.clone();
-        }
-        let local = copy(shared);
-        self.known.push((shared.clone(), local.clone()));
-        local
+        built.steps.push(step);
     }
+    built
 }
-
-static CHECKLIST_REASON: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("checklist item"));
-static INSTRUCTION_REASON: LazyLock<Arc<str>> =
-    LazyLock::new(|| Arc::from("numbered instruction with no code"));
 
 fn join_nonempty(first: Option<&str>, second: &str) -> String {
     match first {
@@ -340,72 +245,11 @@ fn join_nonempty(first: Option<&str>, second: &str) -> String {
     }
 }
 
-/// The first of: the instruction's first line, the script's first comment
-/// (for steps that run), its first command, the body's first line, the kind.
-/// Each candidate is only looked for when the ones before it are missing.
-fn title_for(step: &Step) -> String {
-    fn first_line(text: &str) -> Option<&str> {
-        text.lines()
-            .map(str::trim)
-            .filter(|line| !line.starts_with("#!"))
-            .map(|line| line.trim_start_matches('#').trim().trim_matches('*').trim())
-            .find(|line| !line.is_empty() && (!line.starts_with('/') || line.contains(' ')))
-    }
-    let script_lines = || {
-        step.script
-            .iter()
-            .flat_map(|script| script.text.lines().map(str::trim))
-    };
-    // The innermost part of an intro chain such as `Deploy › Step 2`.
-    let innermost = |text: &'_ str| -> usize {
-        // `›` is the only character with this last UTF-8 byte; a reverse
-        // `memchr` for it skips long prose quickly.
-        const SEPARATOR: &[u8] = " › ".as_bytes();
-        let bytes = text.as_bytes();
-        memchr::memrchr_iter(SEPARATOR[3], bytes)
-            .map(|index| index + 2)
-            .find(|&end| end <= bytes.len() && bytes[..end].ends_with(SEPARATOR))
-            .map_or(0, |end| end)
-    };
-    let from_instruction = || {
-        step.instruction
-            .as_deref()
-            .and_then(|text| first_line(&text[innermost(text)..]))
-    };
-    let from_comment = || {
-        script_lines()
-            .filter(|line| line.starts_with('#') && !line.starts_with("#!"))
-            .map(|line| line.trim_start_matches('#').trim())
-            .find(|line| !line.is_empty())
-    };
-    let from_script = || script_lines().find(|line| !line.is_empty() && !line.starts_with('#'));
-    let from_body = || step.body.as_deref().and_then(first_line);
-    let title = from_instruction()
-        .or_else(|| step.kind.runs_code().then(from_comment).flatten())
-        .or_else(from_script)
-        .or_else(from_body)
-        .unwrap_or(step.kind.as_str());
-    truncate(title, 72)
-}
-
-/// At most `max` characters: longer text keeps `max - 1` and gets `…`.
-fn truncate(text: &str, max: usize) -> String {
-    // Only the first `max + 1` characters are looked at, however long the text.
-    if text.char_indices().nth(max).is_none() {
-        return text.to_string();
-    }
-    let cut = text
-        .char_indices()
-        .nth(max.saturating_sub(1))
-        .map_or(text.len(), |(index, _)| index);
-    let mut out = String::with_capacity(cut + '…'.len_utf8());
-    out.push_str(&text[..cut]);
-    out.push('…');
-    out
-}
-
-/// Explicit names first; everything else gets an id from its heading.
-fn assign_ids(steps: &mut [Step]) {
+/// Explicit names first (the `named` steps hold theirs already); everything
+/// else gets an id from its heading.
+///
+/// A name used twice is reported here, where the second one is met.
+fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnostic>) {
     // Ids are short and there is one lookup per step: a fast hash matters
     // more here than resistance to crafted collisions.
     let hasher = FxBuildHasher;
@@ -413,15 +257,14 @@ fn assign_ids(steps: &mut [Step]) {
     // The ids handed out so far, as indices of the steps that hold them, so
     // the table needs no copy of its own.
     let mut used: HashTable<usize> = HashTable::with_capacity(steps.len());
-    for index in 0..steps.len() {
-        let Some(name) = &steps[index].name else {
-            continue;
-        };
-        steps[index].id = name.value.clone();
+    for &index in named {
         let id = steps[index].id.as_str();
         let id_hash = hash(id);
-        if used.find(id_hash, |&other| steps[other].id == id).is_none() {
-            used.insert_unique(id_hash, index, |&other| hash(&steps[other].id));
+        match used.find(id_hash, |&other| steps[other].id == id) {
+            Some(&first) => diagnostics.push(duplicate_name(&steps[first], &steps[index])),
+            None => {
+                used.insert_unique(id_hash, index, |&other| hash(&steps[other].id));
+            }
         }
     }
     // How many ids each base has handed out. Steps of one section come
@@ -430,8 +273,9 @@ fn assign_ids(steps: &mut [Step]) {
     let mut per_base: FxHashMap<String, usize> = FxHashMap::default();
     let mut open: Option<(Option<SectionId>, String, usize)> = None;
     let mut candidate = String::new();
+    let mut named = named.iter().copied().peekable();
     for index in 0..steps.len() {
-        if steps[index].name.is_some() {
+        if named.next_if_eq(&index).is_some() {
             continue;
         }
         let section = steps[index].section;
@@ -441,7 +285,10 @@ fn assign_ids(steps: &mut [Step]) {
                 if let Some((_, base, count)) = open.take() {
                     per_base.insert(base, count);
                 }
-                let heading = steps[index].heading_path.last().map_or("", String::as_str);
+                let heading = steps[index]
+                    .heading_path()
+                    .last()
+                    .map_or("", String::as_str);
                 let base = base_id(heading);
                 let count = per_base.get(&base).copied().unwrap_or(0);
                 open.insert((section, base, count))
@@ -502,35 +349,21 @@ fn base_id(heading: &str) -> String {
     base
 }
 
-fn check_duplicate_names(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) {
-    let mut first_seen: HashMap<&str, &Step> = HashMap::new();
-    for step in steps {
-        let Some(name) = &step.name else { continue };
-        match first_seen.get(name.value.as_str()) {
-            Some(first) => diagnostics.push(
-                Diagnostic::error(
-                    "duplicate-name",
-                    name.span,
-                    format!("step name `{}` is used twice", name.value),
-                )
-                .with_label(
-                    first.name.as_ref().map(|n| n.span).unwrap_or(first.span),
-                    "first used here",
-                )
-                .with_help("step names must be unique; rename one of them"),
-            ),
-            None => {
-                first_seen.insert(&name.value, step);
-            }
-        }
-    }
+/// The error for `second`, whose name `first` has already.
+fn duplicate_name(first: &Step, second: &Step) -> Diagnostic {
+    Diagnostic::error(
+        "duplicate-name",
+        second.name().map_or(second.span, |name| name.span),
+        format!("step name `{}` is used twice", second.id),
+    )
+    .with_label(
+        first.name().map_or(first.span, |name| name.span),
+        "first used here",
+    )
+    .with_help("step names must be unique; rename one of them")
 }
 
 fn resolve_needs(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
-    if steps.iter().all(|step| step.attributes.needs.is_empty()) {
-        // Nothing to resolve: skip indexing every id.
-        return vec![Vec::new(); steps.len()];
-    }
     let by_id: HashMap<&str, usize> = steps
         .iter()
         .map(|step| (step.id.as_str(), step.index))
@@ -539,7 +372,7 @@ fn resolve_needs(steps: &[Step], diagnostics: &mut Vec<Diagnostic>) -> Vec<Vec<u
         .iter()
         .map(|step| {
             let mut needs = Vec::new();
-            for need in &step.attributes.needs {
+            for need in &step.attributes().needs {
                 match by_id.get(need.value.as_str()) {
                     Some(&index) => {
                         if !needs.contains(&index) {
@@ -623,7 +456,7 @@ fn report_cycle(steps: &[Step], cycle: &[usize], diagnostics: &mut Vec<Diagnosti
     let first = &steps[cycle[0]];
     let need_span = |from: usize, to: usize| {
         steps[from]
-            .attributes
+            .attributes()
             .needs
             .iter()
             .find(|need| need.value == steps[to].id)
@@ -673,20 +506,4 @@ fn topological_order(needs: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     order
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles_are_cut_at_a_character_count() {
-        assert_eq!(truncate("short", 72), "short");
-        let exact = "é".repeat(72);
-        assert_eq!(truncate(&exact, 72), exact);
-        let long = format!("{}xyz", "é".repeat(72));
-        assert_eq!(truncate(&long, 72), format!("{}…", "é".repeat(71)));
-        assert_eq!(truncate(&long, 72).chars().count(), 72);
-        assert_eq!(truncate("abc", 2), "a…");
-    }
 }

@@ -505,7 +505,7 @@ impl<'a> ExampleCheck<'a> {
                     expected.number,
                     expected.kind,
                     step.kind.as_str(),
-                    step.reason
+                    step.reason()
                 ),
             );
         }
@@ -651,15 +651,15 @@ fn actual_matches(key: &str, expected: &str, actual: &str) -> bool {
 }
 
 fn step_value(step: &Step, graph: &StepGraph, key: &str) -> Result<String, String> {
-    let attributes = &step.attributes;
+    let attributes = step.attributes();
     let optional = |value: Option<String>| value.unwrap_or_else(|| "none".to_string());
     Ok(match key {
         "id" => step.id.clone(),
-        "name" => optional(step.name.as_ref().map(|name| name.value.clone())),
-        "title" => step.title.clone(),
+        "name" => optional(step.name().map(|name| name.value.clone())),
+        "title" => step.title().to_string(),
         "heading" => step.heading_display(),
-        "lang" => optional(step.language.as_deref().map(str::to_string)),
-        "reason" => step.reason.to_string(),
+        "lang" => optional(step.language().map(str::to_string)),
+        "reason" => step.reason().to_string(),
         "checked" => step.checked.to_string(),
         "needs" => {
             let needs: Vec<String> = graph.needs[step.index]
@@ -699,7 +699,7 @@ fn step_value(step: &Step, graph: &StepGraph, key: &str) -> Result<String, Strin
         "assigns" => list_or_none(step.assigns()),
         "context" => list_or_none(
             &step
-                .context
+                .context()
                 .iter()
                 .map(|segment| segment.language.to_string())
                 .collect::<Vec<_>>(),
@@ -719,21 +719,17 @@ fn step_lines(step: &Step, what: &str) -> Result<Vec<String>, String> {
     };
     Ok(match what {
         "script" => step
-            .script
+            .script()
             .as_ref()
             .map(|script| lines(&script.text))
             .unwrap_or_default(),
-        "output" => step
-            .expected_output
-            .as_deref()
-            .map(lines)
-            .unwrap_or_default(),
-        "session" => step.session_input.clone(),
-        "instruction" => step.instruction.as_deref().map(lines).unwrap_or_default(),
-        "body" => step.body.as_deref().map(lines).unwrap_or_default(),
+        "output" => step.expected_output().map(lines).unwrap_or_default(),
+        "session" => step.session_input().to_vec(),
+        "instruction" => step.instruction().map(lines).unwrap_or_default(),
+        "body" => step.body().map(lines).unwrap_or_default(),
         other => match other.strip_prefix("context ") {
             Some(language) => step
-                .context
+                .context()
                 .iter()
                 .filter(|segment| segment.language == language)
                 .flat_map(|segment| lines(&segment.text))
@@ -995,21 +991,21 @@ fn assert_safe_steps(template: &str, rendered: &RenderedTemplate) {
         }
         if step.is_destructive() {
             assert!(
-                step.attributes.confirm.is_some(),
+                step.attributes().confirm.is_some(),
                 "{template}: destructive step `{}` has no `confirm`",
                 step.id
             );
         }
         if step.is_endless() {
             assert!(
-                step.attributes.timeout.is_some(),
+                step.attributes().timeout.is_some(),
                 "{template}: endless step `{}` has no `timeout`",
                 step.id
             );
         }
         if step.kind == StepKind::Shell {
             assert!(
-                step.attributes.timeout.is_some(),
+                step.attributes().timeout.is_some(),
                 "{template}: step `{}` has no `timeout`",
                 step.id
             );
@@ -1051,21 +1047,21 @@ fn incident_template_renders_to_a_clean_runbook_with_every_phase() {
     assert_safe_steps("incident", &rendered);
     let steps = &rendered.graph.steps;
     assert!(
-        steps.iter().any(|step| step.attributes.confirm.is_some()),
+        steps.iter().any(|step| step.attributes().confirm.is_some()),
         "no step shows `confirm`"
     );
     assert!(
-        steps.iter().any(|step| step.attributes.timeout.is_some()),
+        steps.iter().any(|step| step.attributes().timeout.is_some()),
         "no step shows `timeout`"
     );
     assert!(
-        steps.iter().any(|step| step.attributes.expect.is_some()),
+        steps.iter().any(|step| step.attributes().expect.is_some()),
         "no step shows `expect`"
     );
     assert!(
         steps
             .iter()
-            .any(|step| step.kind == StepKind::Manual && &*step.reason == "checklist item"),
+            .any(|step| step.kind == StepKind::Manual && step.reason() == "checklist item"),
         "no checklist"
     );
     assert!(
@@ -1105,13 +1101,13 @@ fn maintenance_template_renders_to_a_clean_runbook_with_every_phase() {
     assert_safe_steps("maintenance", &rendered);
     let steps = &rendered.graph.steps;
     assert!(
-        steps.iter().any(|step| step.attributes.confirm.is_some()),
+        steps.iter().any(|step| step.attributes().confirm.is_some()),
         "the change should ask before it runs"
     );
     let rollback: Vec<&Step> = steps
         .iter()
         .filter(|step| {
-            step.heading_path
+            step.heading_path()
                 .iter()
                 .any(|heading| heading == "Rollback")
         })
@@ -1120,7 +1116,7 @@ fn maintenance_template_renders_to_a_clean_runbook_with_every_phase() {
     assert!(
         rollback
             .iter()
-            .all(|step| step.attributes.exclude_from_run_all),
+            .all(|step| step.attributes().exclude_from_run_all),
         "rollback steps must be excludeFromRunAll, so a full run does not roll back"
     );
 }

@@ -20,8 +20,8 @@ impl Allowances {
             steps: graph
                 .steps
                 .iter()
-                .filter(|step| !step.attributes.allow.is_empty())
-                .map(|step| (step.span, step.attributes.allow.clone()))
+                .filter(|step| !step.attributes().allow.is_empty())
+                .map(|step| (step.span, step.attributes().allow.clone()))
                 .collect(),
         }
     }
@@ -65,7 +65,7 @@ pub fn unknown_lints(document: &Document, graph: &StepGraph, out: &mut Vec<Diagn
             _ => None,
         };
         for id in step
-            .attributes
+            .attributes()
             .allow
             .iter()
             .filter(|id| !is_known_lint_id(id))

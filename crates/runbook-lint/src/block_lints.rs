@@ -125,11 +125,12 @@ pub fn shell_block_is_not_shell(document: &Document, graph: &StepGraph, out: &mu
         let Some(lang) = code.lang.as_deref() else {
             continue;
         };
-        if !is_shell_language(lang) || code.attributes.runner.is_some() || step.context.is_empty() {
+        if !is_shell_language(lang) || code.attributes.runner.is_some() || step.context().is_empty()
+        {
             continue;
         }
         let mut languages: Vec<&str> = Vec::new();
-        for segment in &step.context {
+        for segment in step.context() {
             if !languages.contains(&segment.language) {
                 languages.push(segment.language);
             }
@@ -144,10 +145,10 @@ pub fn shell_block_is_not_shell(document: &Document, graph: &StepGraph, out: &mu
         } else {
             format!("`{lang}` block mixes shell with {what}: those lines are shown but not run")
         };
-        let first = &step.context[0];
+        let first = &step.context()[0];
         let mut diagnostic = Diagnostic::warning(SHELL_BLOCK_IS_NOT_SHELL, first.span, message)
             .with_help(help(languages[0]));
-        for segment in step.context.iter().skip(1).take(4) {
+        for segment in step.context().iter().skip(1).take(4) {
             diagnostic = diagnostic.with_label(
                 segment.span,
                 format!("{} here too", describe(segment.language)),

@@ -27,9 +27,9 @@ impl<'a> ScriptJob<'a> {
         graph
             .steps
             .iter()
-            .filter(|step| step.kind.runs_code() && !step.attributes.skip)
+            .filter(|step| step.kind.runs_code() && !step.attributes().skip)
             .filter_map(|step| {
-                let script = step.script.as_ref()?;
+                let script = step.script()?;
                 Some(ScriptJob {
                     runbook,
                     step: step.index,

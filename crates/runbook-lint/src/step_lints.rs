@@ -14,12 +14,12 @@ fn running_steps(graph: &StepGraph) -> impl Iterator<Item = &Step> {
     graph
         .steps
         .iter()
-        .filter(|step| step.kind.runs_code() && !step.attributes.skip)
+        .filter(|step| step.kind.runs_code() && !step.attributes().skip)
 }
 
 pub fn destructive_without_confirm(graph: &StepGraph, out: &mut Vec<Diagnostic>) {
     for step in running_steps(graph) {
-        if step.attributes.confirm.is_some() || step.attributes.danger == Some(false) {
+        if step.attributes().confirm.is_some() || step.attributes().danger == Some(false) {
             continue;
         }
         let Some(first) = step.risk().destructive.first() else {
@@ -41,7 +41,7 @@ pub fn destructive_without_confirm(graph: &StepGraph, out: &mut Vec<Diagnostic>)
 
 pub fn endless_without_timeout(graph: &StepGraph, out: &mut Vec<Diagnostic>) {
     for step in running_steps(graph) {
-        if step.attributes.timeout.is_some() || step.attributes.interactive == Some(true) {
+        if step.attributes().timeout.is_some() || step.attributes().interactive == Some(true) {
             continue;
         }
         let Some(first) = step.risk().endless.first() else {
@@ -64,7 +64,7 @@ fn provided_names(document: &Document, graph: &StepGraph) -> BTreeSet<String> {
         .collect();
     for step in &graph.steps {
         names.extend(step.assigns().iter().cloned());
-        if let Some(capture) = &step.attributes.capture {
+        if let Some(capture) = &step.attributes().capture {
             names.insert(capture.value.clone());
         }
     }
@@ -129,7 +129,7 @@ pub fn placeholder_without_variable(
                     other.index != step.index
                         && (other.assigns().contains(&input.name)
                             || other
-                                .attributes
+                                .attributes()
                                 .capture
                                 .as_ref()
                                 .is_some_and(|c| c.value == input.name))

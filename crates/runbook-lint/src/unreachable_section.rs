@@ -25,7 +25,7 @@ pub fn unreachable_sections(document: &Document, graph: &StepGraph, out: &mut Ve
                 break;
             };
             runnable[index] += 1;
-            if step.attributes.skip {
+            if step.attributes().skip {
                 skipped[index] += 1;
             }
             current = section.parent;

@@ -103,9 +103,11 @@ fn expected_alone(document: &Document, graph: &StepGraph) -> Vec<(usize, String)
     for step in graph
         .steps
         .iter()
-        .filter(|step| step.kind.runs_code() && !step.attributes.skip)
+        .filter(|step| step.kind.runs_code() && !step.attributes().skip)
     {
-        let Some(script) = &step.script else { continue };
+        let Some(script) = step.script() else {
+            continue;
+        };
         let output = Command::new("bash")
             .args(["-O", "extglob", "-n", "-c", &script.text])
             .env("LC_ALL", "C")

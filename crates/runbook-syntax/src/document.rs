@@ -10,14 +10,18 @@ pub struct Document {
     /// The front matter title, else the first level-1 heading.
     pub title: Option<String>,
     pub sections: Vec<Section>,
-    /// Everything that can become a step, in document order.
-    pub items: Vec<Item>,
+    /// Everything that can become a step, in document order. Shared with
+    /// the step graphs built from the document, whose steps read them.
+    pub items: Arc<Vec<Item>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Drop for Document {
+    /// The last holder of a large document's items frees them on two threads.
     fn drop(&mut self) {
-        crate::drop_in_halves(std::mem::take(&mut self.items));
+        if let Some(items) = Arc::get_mut(&mut self.items) {
+            crate::drop_in_halves(std::mem::take(items));
+        }
     }
 }
 

@@ -108,7 +108,7 @@ fn parse_with_threads_from(name: &str, mut text: String, threshold: usize) -> Do
         front_matter,
         title,
         sections,
-        items,
+        items: Arc::new(items),
         diagnostics,
     }
 }
@@ -1477,7 +1477,7 @@ Run ```kubectl get nodes``` now.
         assert_eq!(halves.sections.len(), 4);
         let whole = parse_with_threads_from("x.md", text.clone(), usize::MAX);
         assert_eq!(halves.sections, whole.sections);
-        assert_eq!(halves.items, whole.items);
+        assert_eq!(halves.items, *whole.items);
         let parent = whole.sections[2]
             .parent
             .map(|id| whole.sections[id.0].title.as_str());

@@ -128,7 +128,7 @@ proptest! {
         prop_assert_eq!(tasks, parsed_tasks);
 
         // Every script line maps back to the source line it came from.
-        for item in &document.items {
+        for item in document.items.iter() {
             if let ItemKind::Code(code) = &item.kind && let Some(script) = &code.content.script {
                 for (index, line) in script.text.lines().enumerate() {
                     let offset = script.source_line_offset(index + 1).expect("line mapped");

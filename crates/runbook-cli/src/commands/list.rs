@@ -5,6 +5,7 @@ use crate::usage_error;
 use console::Style;
 use runbook_graph::{Input, InputKind, RiskReason, Step};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::process::ExitCode;
 
 /// `list --json` output. Stable: fields are only ever added. Version 1.
@@ -24,7 +25,7 @@ pub struct StepJson<'a> {
     pub name: Option<&'a str>,
     pub heading_path: &'a [String],
     pub kind: &'static str,
-    pub title: &'a str,
+    pub title: Cow<'a, str>,
     pub flags: FlagsJson<'a>,
     pub inputs: Vec<InputJson<'a>>,
     pub needs: Vec<&'a str>,
@@ -80,10 +81,10 @@ pub fn to_json(runbook: &LoadedRunbook) -> ListJson<'_> {
             StepJson {
                 number: position + 1,
                 id: &step.id,
-                name: step.name.as_ref().map(|name| name.value.as_str()),
-                heading_path: &step.heading_path,
+                name: step.name().map(|name| name.value.as_str()),
+                heading_path: step.heading_path(),
                 kind: step.kind.as_str(),
-                title: &step.title,
+                title: step.title(),
                 flags: FlagsJson {
                     destructive: reasons(&step.risk().destructive),
                     endless: reasons(&step.risk().endless),
@@ -97,7 +98,7 @@ pub fn to_json(runbook: &LoadedRunbook) -> ListJson<'_> {
                     .collect(),
                 line: location.line,
                 column: location.column,
-                reason: &step.reason,
+                reason: step.reason(),
             }
         })
         .collect();
@@ -207,7 +208,7 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
             position + 1,
             step.id,
             step.kind.as_str(),
-            step.title,
+            step.title(),
             if flags.is_empty() {
                 String::new()
             } else {
@@ -224,7 +225,7 @@ fn print_human(runbook: &LoadedRunbook, explain: bool) {
             println!(
                 "  {:>width$}  {}",
                 "",
-                dim.apply_to(format!("↳ {}", step.reason))
+                dim.apply_to(format!("↳ {}", step.reason()))
             );
         }
     }

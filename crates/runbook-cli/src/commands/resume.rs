@@ -247,7 +247,7 @@ fn report_resume_point(
         .map(|&index| &steps[index])
         .find(|step| step.kind != StepKind::Context && !completed.contains(&step.id));
     let whereto = match next {
-        Some(step) => format!("continuing at `{}` ({})", step.id, step.title),
+        Some(step) => format!("continuing at `{}` ({})", step.id, step.title()),
         None => "no step is left to run; closing the run".to_string(),
     };
     eprintln!(
@@ -335,7 +335,7 @@ fn warn_about_changes(
             ));
             continue;
         };
-        let script = step.script.as_ref().map(|script| script.text.as_str());
+        let script = step.script().map(|script| script.text.as_str());
         let command_changed = match (&was.edited_from, &was.command, script) {
             (Some(original), _, Some(script)) => original.trim_end() != script.trim_end(),
             (None, Some(command), Some(script)) => {
@@ -349,11 +349,15 @@ fn warn_about_changes(
             lines.push(format!(
                 "  changed  {id}: its command differs from what ran"
             ));
-        } else if was.title.as_ref().is_some_and(|title| *title != step.title) {
+        } else if was
+            .title
+            .as_ref()
+            .is_some_and(|title| *title != step.title())
+        {
             lines.push(format!(
                 "  changed  {id}: title was {:?}, now {:?}",
                 was.title.as_deref().unwrap_or_default(),
-                step.title
+                step.title()
             ));
         }
     }

@@ -358,8 +358,8 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
             dim.apply_to(format!("[{}]", step.kind.as_str())),
             dim.apply_to(step.heading_display())
         );
-        println!("  {}", step.title);
-        if let Some(script) = &step.script {
+        println!("  {}", step.title());
+        if let Some(script) = step.script() {
             for input in step.inputs() {
                 variables.settle(&input.name);
             }
@@ -374,7 +374,7 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
         if step.kind == StepKind::Context {
             println!("  {}", dim.apply_to("(shown, never run)"));
         }
-        for segment in step.context.iter().filter(|_| step.kind.runs_code()) {
+        for segment in step.context().iter().filter(|_| step.kind.runs_code()) {
             let lines = segment.text.lines().count();
             let line = runbook.document.source.line_of(segment.span.start);
             println!(
@@ -387,19 +387,19 @@ fn print_dry_run(runbook: &LoadedRunbook, plan: &[usize], mut variables: Variabl
             );
         }
         let mut notes = Vec::new();
-        if step.attributes.skip || step.attributes.exclude_from_run_all {
+        if step.attributes().skip || step.attributes().exclude_from_run_all {
             notes.push("skipped (skip / excludeFromRunAll)".to_string());
         }
-        if let Some(timeout) = step.attributes.timeout {
+        if let Some(timeout) = step.attributes().timeout {
             notes.push(format!("timeout {}", runbook_exec::humanize(timeout)));
         }
-        if let Some(retries) = step.attributes.retries {
+        if let Some(retries) = step.attributes().retries {
             notes.push(format!("retries {retries}"));
         }
-        if step.attributes.confirm.is_some() {
+        if step.attributes().confirm.is_some() {
             notes.push("asks for confirmation".into());
         }
-        if let Some(capture) = &step.attributes.capture {
+        if let Some(capture) = &step.attributes().capture {
             notes.push(format!("captures stdout into {}", capture.value));
         }
         if !notes.is_empty() {

@@ -91,12 +91,12 @@ impl RunbookModel {
                 let step = &self.graph.steps[index];
                 let planned = if step.kind == StepKind::Context {
                     Planned::ShownOnly
-                } else if step.attributes.skip || step.attributes.exclude_from_run_all {
+                } else if step.attributes().skip || step.attributes().exclude_from_run_all {
                     Planned::Skipped
                 } else {
                     Planned::Runs {
                         max_attempts: step
-                            .attributes
+                            .attributes()
                             .retries
                             .map_or(1, |retries| retries as usize + 1),
                     }
