@@ -7,22 +7,24 @@ use crate::known_commands::{is_known_command, is_shell_language};
 use crate::shell_scan::is_identifier;
 use crate::{Diagnostic, Span, Spanned};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::time::Duration;
 
-/// One `key=value` as written, before its value is checked.
+/// One `key=value` as written, before its value is checked. Borrowed from
+/// the info string unless reading it changed it (quotes, escapes, JSON).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawAttribute {
-    pub key: Spanned<String>,
-    pub value: Spanned<String>,
+pub struct RawAttribute<'a> {
+    pub key: Spanned<Cow<'a, str>>,
+    pub value: Spanned<Cow<'a, str>>,
 }
 
 /// What a fence info string holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FenceInfo {
-    pub lang: Option<Spanned<String>>,
-    pub attributes: Vec<RawAttribute>,
+pub struct FenceInfo<'a> {
+    pub lang: Option<Spanned<&'a str>>,
+    pub attributes: Vec<RawAttribute<'a>>,
     /// A command written on the fence line itself: ```` ```bash docker ps ````.
-    pub command: Option<Spanned<String>>,
+    pub command: Option<Spanned<&'a str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -145,7 +147,11 @@ pub(crate) mod optional_duration_ms {
 
 /// Splits an info string (starting at source offset `offset`) into language,
 /// raw attributes and an optional fence-line command.
-pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnostic>) -> FenceInfo {
+pub fn parse_fence_info<'a>(
+    info: &'a str,
+    offset: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> FenceInfo<'a> {
     let mut result = FenceInfo::default();
     let leading = info.len() - info.trim_start().len();
     let mut rest_start = leading;
@@ -157,7 +163,7 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
         let lang = &info[leading..lang_end];
         if !lang.is_empty() {
             result.lang = Some(Spanned::new(
-                lang.to_string(),
+                lang,
                 Span::new(offset + leading, offset + lang_end),
             ));
         }
@@ -225,12 +231,12 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
     let lang_is_shell = result
         .lang
         .as_ref()
-        .is_some_and(|lang| is_shell_language(&lang.value));
+        .is_some_and(|lang| is_shell_language(lang.value));
     // `bash`/`sh` are languages first: `bash name=x` holds attributes, not a command.
     let lang_is_command = result
         .lang
         .as_ref()
-        .is_some_and(|lang| is_known_command(&lang.value) && !is_shell_language(&lang.value));
+        .is_some_and(|lang| is_known_command(lang.value) && !is_shell_language(lang.value));
     if looks_like_attributes && !lang_is_command {
         parse_key_values(
             rest_trimmed,
@@ -240,14 +246,14 @@ pub fn parse_fence_info(info: &str, offset: usize, diagnostics: &mut Vec<Diagnos
         );
     } else if lang_is_shell {
         result.command = Some(Spanned::new(
-            rest_trimmed.trim_end().to_string(),
+            rest_trimmed.trim_end(),
             Span::new(rest_offset, rest_offset + rest_trimmed.trim_end().len()),
         ));
     } else if lang_is_command {
         let lang = result.lang.take().expect("checked above");
         let end = rest_offset + rest_trimmed.trim_end().len();
         result.command = Some(Spanned::new(
-            info[leading..].trim_end().to_string(),
+            info[leading..].trim_end(),
             Span::new(lang.span.start, end),
         ));
     } else {
@@ -286,7 +292,7 @@ fn matching_close_brace(text: &str) -> Option<usize> {
 fn parse_json_attributes(
     json: &str,
     span: Span,
-    out: &mut Vec<RawAttribute>,
+    out: &mut Vec<RawAttribute<'_>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let offset = span.start;
@@ -312,8 +318,8 @@ fn parse_json_attributes(
                     .filter(|key_span| key_span.start < span.end)
                     .unwrap_or(span);
                 out.push(RawAttribute {
-                    key: Spanned::new(key, key_span),
-                    value: Spanned::new(value, key_span),
+                    key: Spanned::new(Cow::Owned(key), key_span),
+                    value: Spanned::new(Cow::Owned(value), key_span),
                 });
             }
         }
@@ -328,10 +334,10 @@ fn parse_json_attributes(
     }
 }
 
-fn parse_key_values(
-    text: &str,
+fn parse_key_values<'a>(
+    text: &'a str,
     offset: usize,
-    out: &mut Vec<RawAttribute>,
+    out: &mut Vec<RawAttribute<'a>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let bytes = text.as_bytes();
@@ -356,8 +362,8 @@ fn parse_key_values(
         if index >= bytes.len() || bytes[index] != b'=' {
             // A bare key is a flag: `{interactive}` means interactive=true.
             out.push(RawAttribute {
-                key: Spanned::new(key.to_string(), key_span),
-                value: Spanned::new("true".to_string(), key_span),
+                key: Spanned::new(Cow::Borrowed(key), key_span),
+                value: Spanned::new(Cow::Borrowed("true"), key_span),
             });
             continue;
         }
@@ -390,7 +396,7 @@ fn parse_key_values(
                     format!("unclosed quote in the value of `{key}`"),
                 ));
             }
-            value
+            Cow::Owned(value)
         } else {
             while index < bytes.len() && !bytes[index].is_ascii_whitespace() {
                 index += 1;
@@ -398,14 +404,19 @@ fn parse_key_values(
             // `{a=1, b=2}`: a comma right before the next key separates pairs.
             let value = text[value_start..index].trim_end_matches(',');
             index = value_start + value.len();
-            value.to_string()
+            Cow::Borrowed(value)
         };
         let value_span = Span::new(offset + value_start, offset + index);
         out.push(RawAttribute {
-            key: Spanned::new(key.to_string(), key_span),
+            key: Spanned::new(Cow::Borrowed(key), key_span),
             value: Spanned::new(value, value_span),
         });
     }
+}
+
+/// An owned copy of a value read from the info string.
+fn owned(value: &Spanned<Cow<'_, str>>) -> Spanned<String> {
+    Spanned::new(value.value.to_string(), value.span)
 }
 
 /// Parses a duration such as `30s`, `5m`, `1h30m`, `500ms` or a bare number of seconds.
@@ -453,7 +464,7 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-fn comma_list(value: &Spanned<String>) -> Vec<Spanned<String>> {
+fn comma_list(value: &Spanned<Cow<'_, str>>) -> Vec<Spanned<String>> {
     let mut out = Vec::new();
     let mut cursor = 0;
     for part in value.value.split(',') {
@@ -486,20 +497,22 @@ pub fn is_valid_step_name(name: &str) -> bool {
 impl StepAttributes {
     /// Checks raw attributes: unknown keys are warnings (with "did you mean"),
     /// bad values are errors at the value's span.
-    pub fn from_raw(raw: &[RawAttribute], diagnostics: &mut Vec<Diagnostic>) -> Self {
+    pub fn from_raw(raw: &[RawAttribute<'_>], diagnostics: &mut Vec<Diagnostic>) -> Self {
         let mut attrs = StepAttributes::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for attribute in raw {
-            let key = attribute.key.value.as_str();
+        for (position, attribute) in raw.iter().enumerate() {
+            let key: &str = &attribute.key.value;
             let value = &attribute.value;
-            if seen.contains(&key) {
+            // A fence holds a handful of attributes: looking back costs less than a set.
+            if raw[..position]
+                .iter()
+                .any(|earlier| earlier.key.value == key)
+            {
                 diagnostics.push(Diagnostic::warning(
                     "duplicate-attribute",
                     attribute.key.span,
                     format!("attribute `{key}` is given more than once; the last one wins"),
                 ));
             }
-            seen.push(key);
             let bad = |expected: &str| {
                 Diagnostic::error(
                     "invalid-attribute-value",
@@ -511,7 +524,7 @@ impl StepAttributes {
             match key {
                 "name" => {
                     if is_valid_step_name(&value.value) {
-                        attrs.name = Some(value.clone());
+                        attrs.name = Some(owned(value));
                     } else {
                         diagnostics.push(bad("letters, digits, `-`, `_`, `.` or `/`, starting with a letter or digit"));
                     }
@@ -533,7 +546,7 @@ impl StepAttributes {
                             diagnostics.push(bad("true, false or a prompt text"));
                             None
                         }
-                        None => Some(Confirm::Prompt(value.value.clone())),
+                        None => Some(Confirm::Prompt(value.value.to_string())),
                     }
                 }
                 "danger" | "interactive" | "skip" | "ignore" | "excludeFromRunAll"
@@ -568,7 +581,7 @@ impl StepAttributes {
                 },
                 "capture" => {
                     if is_identifier(&value.value) {
-                        attrs.capture = Some(value.clone());
+                        attrs.capture = Some(owned(value));
                     } else {
                         diagnostics.push(bad("a shell variable name such as POD_NAME"));
                     }
@@ -596,7 +609,7 @@ impl StepAttributes {
                     if value.value.trim().is_empty() {
                         diagnostics.push(bad("a directory"));
                     } else {
-                        attrs.cwd = Some(value.value.clone());
+                        attrs.cwd = Some(value.value.to_string());
                     }
                 }
                 "tag" | "tags" | "category" => attrs
@@ -609,7 +622,7 @@ impl StepAttributes {
                     if value.value.trim().is_empty() {
                         diagnostics.push(bad("a command such as psql \"$DATABASE_URL\""));
                     } else {
-                        attrs.runner = Some(value.value.clone());
+                        attrs.runner = Some(value.value.to_string());
                     }
                 }
                 "mark" => {
@@ -665,7 +678,7 @@ fn first_line(text: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn parse(info: &str) -> (FenceInfo, StepAttributes, Vec<Diagnostic>) {
+    fn parse(info: &str) -> (FenceInfo<'_>, StepAttributes, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
         let fence = parse_fence_info(info, 0, &mut diagnostics);
         let attrs = StepAttributes::from_raw(&fence.attributes, &mut diagnostics);

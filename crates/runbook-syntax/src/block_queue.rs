@@ -302,10 +302,10 @@ fn read_block<'a>(
                         &mut diagnostics,
                     ));
                 }
-                lang = fence.lang.map(|lang| reader.language(&lang.value));
+                lang = fence.lang.map(|lang| reader.language(lang.value));
                 if let Some(fence_command) = fence.command {
                     command = Some(CodeLine {
-                        text: Cow::Owned(fence_command.value),
+                        text: Cow::Owned(fence_command.value.to_string()),
                         offset: fence_command.span.start,
                     });
                     if lang.is_none() {

@@ -197,6 +197,18 @@ pub(crate) struct Classifier {
     /// Where each line starts in `text`.
     line_starts: Vec<usize>,
     shared: SharedText,
+    transcript: TranscriptBuffers,
+}
+
+/// What reading a transcript needs from block to block.
+#[derive(Default)]
+struct TranscriptBuffers {
+    /// Each command line: its line's index, and where the command starts in it.
+    commands: Vec<(usize, usize)>,
+    /// The command being read, to see whether it goes on.
+    command: String,
+    /// The output lines, joined.
+    output: String,
 }
 
 /// Texts handed out before, so a repeated one costs a reference count, not an allocation.
@@ -272,7 +284,7 @@ impl Classifier {
                         shell_prompt_end(line.text()).is_some() && !line.text().starts_with("#")
                     })
                 {
-                    return prompted(lines, transcript, &mut self.shared);
+                    return prompted(lines, transcript, &mut self.shared, &mut self.transcript);
                 }
                 if lines
                     .iter()
@@ -624,7 +636,7 @@ fn shell_like_scanned<L: LineText>(
     let base = BlockContent {
         foreign,
         manual_lines,
-        ..empty(BlockClass::Shell, String::new())
+        ..empty(BlockClass::Shell, shared.get(&[]))
     };
     if script.is_blank() {
         let only_checklist = !base.manual_lines.is_empty()
@@ -786,44 +798,53 @@ fn prompted<L: LineText>(
     lines: &[L],
     transcript_language: bool,
     shared: &mut SharedText,
+    buffers: &mut TranscriptBuffers,
 ) -> BlockContent {
-    let mut commands: Vec<(&str, usize)> = Vec::new();
-    let mut output = Vec::new();
+    let TranscriptBuffers {
+        commands,
+        command,
+        output,
+    } = buffers;
+    commands.clear();
+    output.clear();
     let mut session_input = Vec::new();
     let mut index = 0;
     while index < lines.len() {
         let line = lines[index].text();
-        let offset = lines[index].offset();
         let prompt_len = shell_prompt_end(line).or_else(|| root_prompt(line, transcript_language));
         let Some(prompt_len) = prompt_len else {
             if let Some(end) = repl_prompt_end(line) {
                 session_input.push(line[end..].to_string());
             } else if !line.trim().is_empty() {
-                output.push(line);
+                if !output.is_empty() {
+                    output.push('\n');
+                }
+                output.push_str(line);
             }
             index += 1;
             continue;
         };
-        commands.push((&line[prompt_len..], offset + prompt_len));
-        // The command so far, one piece per line, to see whether it goes on.
-        let mut command = String::new();
+        commands.push((index, prompt_len));
+        command.clear();
         command.push_str(&line[prompt_len..]);
         command.push('\n');
         index += 1;
-        while needs_more(&command) && index < lines.len() {
+        while needs_more(command) && index < lines.len() {
             let next = lines[index].text();
-            let continuation = next
-                .strip_prefix("> ")
-                .map(|rest| (rest, 2))
-                .unwrap_or((next, 0));
-            commands.push((continuation.0, lines[index].offset() + continuation.1));
-            command.push_str(continuation.0);
+            let skip = if next.starts_with("> ") { 2 } else { 0 };
+            commands.push((index, skip));
+            command.push_str(&next[skip..]);
             command.push('\n');
             index += 1;
         }
     }
-    let script = Script::from_lines(commands.iter().copied());
-    let expected_output = (!output.is_empty()).then(|| Arc::from(output.join("\n")));
+    let command_lines = commands.iter().map(|&(index, start)| {
+        let line = &lines[index];
+        (&line.text()[start..], line.offset() + start)
+    });
+    let bytes = command_lines.clone().map(|(text, _)| text.len() + 1).sum();
+    let script = Script::from_lines_with_capacity(command_lines, bytes, commands.len());
+    let expected_output = (!output.is_empty()).then(|| Arc::from(output.as_str()));
     if script.is_blank() {
         return BlockContent {
             expected_output,

@@ -738,8 +738,8 @@ impl<'a> Walker<'a> {
                     number,
                     task: None,
                     span: Span::from(range),
-                    text: String::new(),
-                    nested_text: String::new(),
+                    text: self.spare_text.pop().unwrap_or_default(),
+                    nested_text: self.spare_text.pop().unwrap_or_default(),
                     has_code: false,
                     link_text_len: 0,
                     slot,
@@ -979,7 +979,7 @@ impl<'a> Walker<'a> {
             {
                 let part = join_text(&item.text, &item.nested_text);
                 match chain.as_mut() {
-                    None => chain = Some(part),
+                    None => chain = Some(part.into_owned()),
                     Some(chain) => {
                         chain.push_str(" › ");
                         chain.push_str(&part);
@@ -1082,10 +1082,18 @@ impl<'a> Walker<'a> {
     }
 
     fn finish_item(&mut self, item: OpenItem) {
-        if item.has_code {
-            // Its text is the intro of its code blocks; nothing else to keep.
-            return;
+        if !item.has_code {
+            self.keep_item(&item);
         }
+        // Its text is kept (or was the intro of its code blocks): the
+        // buffers go back for the next items.
+        self.recycle(item.text);
+        self.recycle(item.nested_text);
+    }
+
+    /// A closed list item with no code: a task, a numbered instruction, or
+    /// prose folded into the enclosing item.
+    fn keep_item(&mut self, item: &OpenItem) {
         let text = join_text(&item.text, &item.nested_text);
         let only_link = item.link_text_len > 0
             && item.link_text_len + 4 >= item.text.trim().len()
@@ -1093,12 +1101,12 @@ impl<'a> Walker<'a> {
         let section = self.current_section();
         let kind = if let Some(checked) = item.task {
             ItemKind::Task(TaskItem {
-                text: text.into(),
+                text: Arc::from(&*text),
                 checked,
             })
         } else if item.ordered && !only_link && !text.trim().is_empty() {
             ItemKind::Instruction(InstructionItem {
-                text: text.into(),
+                text: Arc::from(&*text),
                 number: item.number,
             })
         } else {
@@ -1197,11 +1205,13 @@ fn trim_in_place(mut text: String) -> String {
     text
 }
 
-fn join_text(text: &str, nested: &str) -> String {
+/// An item's own text and the text of the items nested in it, borrowed
+/// when it has no nested text.
+fn join_text<'t>(text: &'t str, nested: &'t str) -> Cow<'t, str> {
     match (text.trim().is_empty(), nested.trim().is_empty()) {
-        (_, true) => text.trim().to_string(),
-        (true, false) => nested.trim_end().to_string(),
-        (false, false) => format!("{}\n{}", text.trim(), nested.trim_end()),
+        (_, true) => Cow::Borrowed(text.trim()),
+        (true, false) => Cow::Borrowed(nested.trim_end()),
+        (false, false) => Cow::Owned(format!("{}\n{}", text.trim(), nested.trim_end())),
     }
 }
 
