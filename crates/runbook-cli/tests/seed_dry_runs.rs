@@ -127,7 +127,7 @@ fn expected_missing(graph: &StepGraph, defaults: &BTreeSet<String>) -> Vec<(Stri
                 missing.push(name);
             }
         }
-        per_step.push((step.id.clone(), missing));
+        per_step.push((step.id.to_string(), missing));
         assigned.extend(step.assigns().iter().cloned());
     }
     per_step

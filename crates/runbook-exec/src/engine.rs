@@ -289,7 +289,7 @@ impl<'a> Engine<'a> {
             )));
         }
         let step = self.step(position);
-        if self.config.completed.contains(&step.id) {
+        if self.config.completed.contains(step.id.as_str()) {
             self.states[position] = StepState::Done;
             return Ok(Flow::Next);
         }
@@ -358,7 +358,7 @@ impl<'a> Engine<'a> {
         reason: String,
         sink: &mut dyn EventSink,
     ) -> Result<Flow, Halt> {
-        let id = self.step(position).id.clone();
+        let id = self.step(position).id.to_string();
         sink.emit(&Event::StepFinished {
             id,
             result: StepResult::Refused,
@@ -386,7 +386,7 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> Result<Flow, Halt> {
         let step = self.step(position);
-        let id = step.id.clone();
+        let id = step.id.to_string();
         if step.attributes().skip
             || (self.config.skip_excluded && step.attributes().exclude_from_run_all)
         {
@@ -575,7 +575,7 @@ impl<'a> Engine<'a> {
         sink: &mut dyn EventSink,
     ) -> Result<bool, Halt> {
         let step = self.step(position);
-        let id = step.id.clone();
+        let id = step.id.to_string();
         if let Some(confirm) = &step.attributes().confirm {
             let question = match confirm {
                 runbook_syntax::Confirm::Yes => format!("Run `{}`?", step.title()),
@@ -617,7 +617,7 @@ impl<'a> Engine<'a> {
         let step = self.step(position);
         if step.attributes().confirm.is_some() || step.is_destructive() {
             sink.emit(&Event::PromptAnswered {
-                id: Some(step.id.clone()),
+                id: Some(step.id.to_string()),
                 question: if step.is_destructive() {
                     "destructive step".into()
                 } else {
@@ -700,7 +700,7 @@ impl<'a> Engine<'a> {
                     .unwrap_or_default(),
                 pattern: spec.as_ref().and_then(|spec| spec.pattern.clone()),
                 default: spec.as_ref().and_then(|spec| spec.default.clone()),
-                step_id: step.id.clone(),
+                step_id: step.id.to_string(),
             };
             let value = prompter.value(&request)?;
             self.variables.set(&name, value, ValueSource::Prompt);
@@ -737,7 +737,7 @@ impl<'a> Engine<'a> {
                 choices: Vec::new(),
                 pattern: None,
                 default: None,
-                step_id: step.id.clone(),
+                step_id: step.id.to_string(),
             };
             let value = prompter.value(&request)?;
             let (shown, _) = self.redactor.redact_str(&value);
@@ -838,7 +838,7 @@ impl<'a> Engine<'a> {
                 });
             }
             let request = StepRequest {
-                label: step.id.clone(),
+                label: step.id.to_string(),
                 script: executable.clone(),
                 env: self.variables.exports(),
                 cwd: attributes.cwd.as_ref().map(PathBuf::from),
@@ -852,7 +852,7 @@ impl<'a> Engine<'a> {
             let started_in = self.session.cwd().to_path_buf();
             let prepared = self.session.prepare(request);
             sink.emit(&Event::StepStarted {
-                id: step.id.clone(),
+                id: step.id.to_string(),
                 title: self.redactor.redact_str(&step.title()).0,
                 heading_path: step
                     .heading_path()
@@ -868,7 +868,7 @@ impl<'a> Engine<'a> {
             let mut tail = TailBuffer::new(TAIL_BYTES);
             let mut combined = Vec::new();
             let mut sink_error = None;
-            let step_id = step.id.clone();
+            let step_id = step.id.to_string();
             let mut forward = |stream: OutputStream, bytes: Vec<u8>, sink: &mut dyn EventSink| {
                 if bytes.is_empty() || sink_error.is_some() {
                     return;
@@ -908,7 +908,7 @@ impl<'a> Engine<'a> {
                     // The step could not start (bad cwd, shell missing): a failure the operator can act on.
                     let detail = error.to_string();
                     sink.emit(&Event::StepFinished {
-                        id: step.id.clone(),
+                        id: step.id.to_string(),
                         result: StepResult::Failed,
                         exit_code: None,
                         duration: started.elapsed(),
@@ -979,7 +979,7 @@ impl<'a> Engine<'a> {
             }
             let tail_text = tail.text();
             sink.emit(&Event::StepFinished {
-                id: step.id.clone(),
+                id: step.id.to_string(),
                 result,
                 exit_code,
                 duration: outcome.duration,
@@ -1085,7 +1085,7 @@ impl<'a> Engine<'a> {
                 let step = self.step(position);
                 JumpTarget {
                     position,
-                    id: step.id.clone(),
+                    id: step.id.to_string(),
                     title: step.title().to_string(),
                     heading: step.heading_display(),
                     status: if position == current {
@@ -1107,7 +1107,7 @@ impl<'a> Engine<'a> {
                 let step = self.step(position);
                 StepStatusLine {
                     position: position + 1,
-                    id: step.id.clone(),
+                    id: step.id.to_string(),
                     title: step.title().to_string(),
                     status: self.states[position].as_str(),
                     current: position == current,
@@ -1174,7 +1174,7 @@ impl<'a> Engine<'a> {
         }
         StepView {
             index: step.index,
-            id: step.id.clone(),
+            id: step.id.to_string(),
             position: position + 1,
             total: self.plan.len(),
             kind: step.kind.as_str(),

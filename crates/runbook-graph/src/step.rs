@@ -1,6 +1,7 @@
 use crate::graph_source::GraphSource;
 use crate::step_analysis::StepAnalysis;
 use crate::{Input, RiskFlags};
+use compact_str::CompactString;
 use runbook_syntax::{
     BlockClass, ForeignSegment, Item, ItemKind, Script, SectionId, Span, Spanned, StepAttributes,
 };
@@ -64,7 +65,8 @@ pub struct Step {
     /// Position in document order, 0-based; also its item's index in the document.
     pub index: usize,
     /// Unique handle: the `name` attribute, else derived from the heading.
-    pub id: String,
+    /// Short ids (up to 24 bytes: nearly all) are held inline, not allocated.
+    pub id: CompactString,
     pub section: Option<SectionId>,
     pub kind: StepKind,
     /// A checklist item already ticked in the document.

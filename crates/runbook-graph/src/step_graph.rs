@@ -2,6 +2,7 @@
 
 use crate::graph_source::GraphSource;
 use crate::{Step, StepKind};
+use compact_str::CompactString;
 use hashbrown::HashTable;
 use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean, slugify};
 use rustc_hash::{FxBuildHasher, FxHashMap};
@@ -203,7 +204,7 @@ fn build_some_steps(
         let index = first_index + built.steps.len();
         let mut step = Step {
             index,
-            id: String::new(),
+            id: CompactString::default(),
             section: item.section,
             kind,
             checked: matches!(&item.kind, ItemKind::Task(task) if task.checked),
@@ -214,7 +215,7 @@ fn build_some_steps(
         };
         if let ItemKind::Code(code) = &item.kind {
             if let Some(name) = &code.attributes.name {
-                step.id = name.value.clone();
+                step.id = CompactString::from(name.value.as_str());
                 built.named.push(index);
             }
             built.any_needs |= !code.attributes.needs.is_empty();
@@ -306,7 +307,7 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
                 .find(candidate_hash, |&other| steps[other].id == candidate)
                 .is_none()
             {
-                steps[index].id = candidate.as_str().to_owned();
+                steps[index].id = CompactString::from(candidate.as_str());
                 used.insert_unique(candidate_hash, index, |&other| hash(&steps[other].id));
                 break;
             }

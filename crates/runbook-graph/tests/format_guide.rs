@@ -654,7 +654,7 @@ fn step_value(step: &Step, graph: &StepGraph, key: &str) -> Result<String, Strin
     let attributes = step.attributes();
     let optional = |value: Option<String>| value.unwrap_or_else(|| "none".to_string());
     Ok(match key {
-        "id" => step.id.clone(),
+        "id" => step.id.to_string(),
         "name" => optional(step.name().map(|name| name.value.clone())),
         "title" => step.title().to_string(),
         "heading" => step.heading_display(),
@@ -664,7 +664,7 @@ fn step_value(step: &Step, graph: &StepGraph, key: &str) -> Result<String, Strin
         "needs" => {
             let needs: Vec<String> = graph.needs[step.index]
                 .iter()
-                .map(|&need| graph.steps[need].id.clone())
+                .map(|&need| graph.steps[need].id.to_string())
                 .collect();
             list_or_none(&needs)
         }

@@ -85,7 +85,7 @@ pub fn complete(args: &CompleteArgs) -> Result<(), ExitCode> {
             .graph
             .order
             .iter()
-            .map(|&index| runbook.graph.steps[index].id.clone())
+            .map(|&index| runbook.graph.steps[index].id.to_string())
             .collect(),
         CompleteWhat::Sections => runbook.graph.section_titles(),
     };

@@ -209,15 +209,15 @@ fn remaining_plan(
     let first_to_run = full_plan.iter().position(|&index| {
         let step = &steps[index];
         step.kind != StepKind::Context
-            && !completed.contains(&step.id)
-            && !skipped.contains(&step.id)
+            && !completed.contains(step.id.as_str())
+            && !skipped.contains(step.id.as_str())
     });
     full_plan
         .iter()
         .enumerate()
         .filter(|&(position, &index)| {
             let step = &steps[index];
-            if skipped.contains(&step.id) {
+            if skipped.contains(step.id.as_str()) {
                 return false;
             }
             let already_shown =
@@ -240,12 +240,12 @@ fn report_resume_point(
     let steps = &runbook.graph.steps;
     let done = plan
         .iter()
-        .filter(|&&index| completed.contains(&steps[index].id))
+        .filter(|&&index| completed.contains(steps[index].id.as_str()))
         .count();
     let next = plan
         .iter()
         .map(|&index| &steps[index])
-        .find(|step| step.kind != StepKind::Context && !completed.contains(&step.id));
+        .find(|step| step.kind != StepKind::Context && !completed.contains(step.id.as_str()));
     let whereto = match next {
         Some(step) => format!("continuing at `{}` ({})", step.id, step.title()),
         None => "no step is left to run; closing the run".to_string(),
@@ -363,11 +363,11 @@ fn warn_about_changes(
     }
     let last_recorded = plan
         .iter()
-        .rposition(|&index| recorded.contains_key(&steps[index].id));
+        .rposition(|&index| recorded.contains_key(steps[index].id.as_str()));
     if let Some(last) = last_recorded {
         for &index in &plan[..last] {
             let step = &steps[index];
-            if step.kind != StepKind::Context && !recorded.contains_key(&step.id) {
+            if step.kind != StepKind::Context && !recorded.contains_key(step.id.as_str()) {
                 lines.push(format!(
                     "  added    {}: new before steps that already ran (or never reached); it will run",
                     step.id

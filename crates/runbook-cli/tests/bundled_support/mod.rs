@@ -101,7 +101,7 @@ impl RunbookModel {
                             .map_or(1, |retries| retries as usize + 1),
                     }
                 };
-                (step.id.clone(), planned)
+                (step.id.to_string(), planned)
             })
             .collect()
     }
