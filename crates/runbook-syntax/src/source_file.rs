@@ -100,10 +100,16 @@ impl SourceFile {
     /// building the line index: each call counts only the newlines since the
     /// previous one.
     pub fn line_cursor(&self) -> LineCursor<'_> {
+        self.line_cursor_from(0, 1)
+    }
+
+    /// A cursor that takes `offset` to be on line `line`: lines counted from
+    /// there are off by the same amount as `line` is.
+    pub fn line_cursor_from(&self, offset: usize, line: usize) -> LineCursor<'_> {
         LineCursor {
             source: self,
-            offset: 0,
-            line: 1,
+            offset: offset.min(self.text.len()),
+            line,
         }
     }
 }
@@ -119,12 +125,12 @@ impl LineCursor<'_> {
     /// The 1-based line containing `offset`, as [`SourceFile::line_of`] gives it.
     pub fn line_of(&mut self, offset: usize) -> usize {
         let offset = offset.min(self.source.text.len());
+        let bytes = self.source.text.as_bytes();
         if offset < self.offset {
-            // Out of order: the index answers, and the cursor moves back.
-            self.line = self.source.line_of(offset);
+            // Out of order: the cursor moves back over the newlines in between.
+            self.line -= memchr::memchr_iter(b'\n', &bytes[offset..self.offset]).count();
         } else {
-            let skipped = &self.source.text.as_bytes()[self.offset..offset];
-            self.line += memchr::memchr_iter(b'\n', skipped).count();
+            self.line += memchr::memchr_iter(b'\n', &bytes[self.offset..offset]).count();
         }
         self.offset = offset;
         self.line
@@ -161,6 +167,20 @@ mod tests {
         for offset in offsets {
             assert_eq!(
                 cursor.line_of(offset),
+                file.line_of(offset),
+                "offset {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_started_mid_file_is_off_by_its_start_in_any_order() {
+        let file = SourceFile::new("x.md", "one\ntwo\n\nfour\r\nfive\nsix".to_string());
+        let start = 8;
+        let mut cursor = file.line_cursor_from(start, 1);
+        for offset in [8, 9, 15, 10, 21, 8, 100, 9] {
+            assert_eq!(
+                cursor.line_of(offset) + file.line_of(start) - 1,
                 file.line_of(offset),
                 "offset {offset}"
             );
