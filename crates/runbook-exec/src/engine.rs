@@ -426,7 +426,6 @@ impl<'a> Engine<'a> {
         let positional = self.resolve_inputs(position, prompter, sink)?;
         let original = step
             .script()
-            .as_ref()
             .map(|script| script.text.clone())
             .unwrap_or_default();
         let mut command = original.clone();
@@ -1120,7 +1119,6 @@ impl<'a> Engine<'a> {
         let command = self
             .step(position)
             .script()
-            .as_ref()
             .map(|script| script.text.clone());
         match command {
             Some(command) => self.view_with_command(position, &command),

@@ -122,7 +122,7 @@ impl Step {
     }
 
     /// What runs (shell and session steps).
-    pub fn script(&self) -> Option<&Arc<Script>> {
+    pub fn script(&self) -> Option<&Script> {
         match &self.item().kind {
             ItemKind::Code(code) if self.kind.runs_code() => code.content.script.as_ref(),
             _ => None,

@@ -720,7 +720,6 @@ fn step_lines(step: &Step, what: &str) -> Result<Vec<String>, String> {
     Ok(match what {
         "script" => step
             .script()
-            .as_ref()
             .map(|script| lines(&script.text))
             .unwrap_or_default(),
         "output" => step.expected_output().map(lines).unwrap_or_default(),

@@ -146,7 +146,7 @@ pub struct BlockContent {
     pub reason: Arc<str>,
     /// The language of context blocks (`yaml`, `sql`, `text`…).
     pub language: Option<Arc<str>>,
-    pub script: Option<Arc<Script>>,
+    pub script: Option<Script>,
     pub foreign: Vec<ForeignSegment>,
     pub manual_lines: Vec<ManualLine>,
     /// Output shown after prompts in a transcript.

@@ -393,7 +393,7 @@ fn classify_block(
         script.line_offsets.push(body_span.end);
         content.class = BlockClass::Shell;
         content.reason = format!("runner `{runner}` receives the block on stdin").into();
-        content.script = Some(Arc::new(script));
+        content.script = Some(script);
     }
     Some(Box::new(CodeBlock {
         fence,

@@ -705,7 +705,7 @@ fn shell_like_scanned<L: LineText>(
     };
     BlockContent {
         reason,
-        script: Some(Arc::new(script)),
+        script: Some(script),
         ..base
     }
 }
@@ -864,7 +864,7 @@ fn prompted<L: LineText>(
         _ => shared.get(&["prompted commands; the other lines are expected output"]),
     };
     BlockContent {
-        script: Some(Arc::new(script)),
+        script: Some(script),
         expected_output,
         session_input,
         ..empty(class, reason)
