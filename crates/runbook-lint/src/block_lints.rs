@@ -50,7 +50,7 @@ pub fn context_looks_runnable(document: &Document, graph: &StepGraph, out: &mut 
             continue;
         }
         let lines: Vec<&str> = code
-            .body
+            .body()
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
@@ -87,7 +87,7 @@ pub fn context_looks_runnable(document: &Document, graph: &StepGraph, out: &mut 
 }
 
 fn first_line(code: &CodeBlock) -> Span {
-    let length = code.body.split('\n').next().unwrap_or("").len();
+    let length = code.body().split('\n').next().unwrap_or("").len();
     Span::new(code.body_span.start, code.body_span.start + length)
 }
 

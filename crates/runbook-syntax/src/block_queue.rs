@@ -375,10 +375,10 @@ fn classify_block(
     }
     let classifier = &mut reader.classifier;
     let mut content = classifier.classify(lang.as_deref(), lines);
-    let body: Arc<str> = Arc::from(classifier.body());
+    let body_text = classifier.body();
     if let Some(runner) = &attributes.runner {
         // `runner=` makes any block runnable: the body goes to the runner's stdin.
-        let delimiter = unique_heredoc_delimiter(&body);
+        let delimiter = unique_heredoc_delimiter(body_text);
         let mut script = Script::from_lines(std::iter::once((
             format!("{runner} <<'{delimiter}'").as_str(),
             info_span.map(|s| s.start).unwrap_or(span.start),
@@ -395,6 +395,13 @@ fn classify_block(
         content.reason = format!("runner `{runner}` receives the block on stdin").into();
         content.script = Some(script);
     }
+    // Most runnable blocks run every line they hold: the body is then the
+    // script's text and need not be kept twice.
+    let body_is_script = content
+        .script
+        .as_ref()
+        .is_some_and(|script| script.text.strip_suffix('\n') == Some(body_text));
+    let body = (!body_is_script).then(|| Arc::from(body_text));
     Some(Box::new(CodeBlock {
         fence,
         lang,

@@ -95,9 +95,24 @@ pub struct CodeBlock {
     pub lang: Option<Arc<str>>,
     pub info_span: Option<Span>,
     pub attributes: Arc<StepAttributes>,
-    pub body: Arc<str>,
+    /// The block's lines joined with `\n`, see [`CodeBlock::body`]; `None`
+    /// when that is the script's text without its last newline (most
+    /// runnable blocks), so the text is held once.
+    pub(crate) body: Option<Arc<str>>,
     pub body_span: Span,
     pub content: BlockContent,
+}
+
+impl CodeBlock {
+    /// The block's lines joined with `\n`, as written inside the fence
+    /// (indentation of the enclosing list or quote removed).
+    pub fn body(&self) -> &str {
+        match (&self.body, &self.content.script) {
+            (Some(body), _) => body,
+            (None, Some(script)) => script.text.strip_suffix('\n').unwrap_or(&script.text),
+            (None, None) => "",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1311,6 +1311,32 @@ Run ```kubectl get nodes``` now.
 
 "#;
 
+    /// A block that runs every line keeps its text once, in its script; the
+    /// body reads the same either way.
+    #[test]
+    fn bodies_read_the_same_whether_held_apart_or_in_the_script() {
+        let text = "```bash\necho one\n  echo two\n```\n\n```console\n$ ls\nfile\n```\n\n```yaml\na: 1\n```\n\n```sql {runner=psql}\nSELECT 1;\n```\n\n- x\n\n  ```bash\n  echo three\n  ```\n";
+        let document = parse("x.md", text);
+        let bodies: Vec<(&str, bool)> = document
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Code(code) => Some((code.body(), code.body.is_none())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                ("echo one\n  echo two", true),
+                ("$ ls\nfile", false),
+                ("a: 1", false),
+                ("SELECT 1;", false),
+                ("echo three", true),
+            ]
+        );
+    }
+
     /// A paragraph of one piece of the source is borrowed, one of several
     /// pieces is copied together: both give the same intro text.
     #[test]
