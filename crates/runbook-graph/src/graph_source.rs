@@ -8,6 +8,8 @@ use std::sync::Arc;
 pub(crate) struct GraphSource {
     /// Shared with the document: steps read their text from here.
     items: Arc<Vec<Item>>,
+    /// The document's source, which items' texts may point into.
+    text: Arc<String>,
     /// By section id: the titles from the outermost heading down.
     heading_paths: Vec<Box<[String]>>,
     analysis: GraphAnalysis,
@@ -26,6 +28,7 @@ impl GraphSource {
             .collect();
         GraphSource {
             items: document.items.clone(),
+            text: document.source.shared_text(),
             heading_paths,
             analysis: GraphAnalysis::new(document.front_matter.clone()),
         }
@@ -35,6 +38,7 @@ impl GraphSource {
     pub(crate) fn stand_in() -> Self {
         GraphSource {
             items: Arc::default(),
+            text: Arc::default(),
             heading_paths: Vec::new(),
             analysis: GraphAnalysis::new(Default::default()),
         }
@@ -42,6 +46,11 @@ impl GraphSource {
 
     pub(crate) fn items(&self) -> &[Item] {
         &self.items
+    }
+
+    /// The prose that introduces `item`.
+    pub(crate) fn intro<'s>(&'s self, item: &'s Item) -> Option<&'s str> {
+        Some(item.intro.as_ref()?.read(&self.text))
     }
 
     pub(crate) fn heading_path(&self, section: Option<SectionId>) -> &[String] {

@@ -117,7 +117,7 @@ impl Step {
         match &item.kind {
             ItemKind::Task(task) => Some(&task.text),
             ItemKind::Instruction(instruction) => Some(&instruction.text),
-            ItemKind::Code(_) => item.intro.as_deref(),
+            ItemKind::Code(_) => self.source.intro(item),
         }
     }
 

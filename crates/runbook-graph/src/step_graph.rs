@@ -243,7 +243,7 @@ fn build_some_steps(
                 .map(|line| line.text.as_str())
                 .collect();
             step.joined_instruction = Some(Arc::from(join_nonempty(
-                item.intro.as_deref(),
+                source.intro(item),
                 &lines.join("\n"),
             )));
         }

@@ -30,6 +30,11 @@ impl Document {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// The prose that introduces `item`.
+    pub fn intro<'d>(&'d self, item: &'d Item) -> Option<&'d str> {
+        Some(item.intro.as_ref()?.read(self.source.text()))
+    }
+
     /// Titles from the outermost heading down to `section`.
     pub fn heading_path(&self, section: Option<SectionId>) -> Vec<&str> {
         let mut path = Vec::new();
@@ -64,9 +69,29 @@ pub struct Section {
 pub struct Item {
     pub section: Option<SectionId>,
     pub span: Span,
-    /// The prose that introduces it: its list item's text, or the paragraph before it.
-    pub intro: Option<Arc<str>>,
+    /// The prose that introduces it: its list item's text, or the paragraph
+    /// before it. Read it with [`Document::intro`].
+    pub intro: Option<DocumentText>,
     pub kind: ItemKind,
+}
+
+/// Text of the document: a stretch of its source as written (most
+/// paragraphs), or text put together from several pieces (a list item's
+/// lines, the items it is nested in, a paragraph with markup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentText {
+    Source(Span),
+    Assembled(Arc<str>),
+}
+
+impl DocumentText {
+    /// The text, given the document's source.
+    pub fn read<'t>(&'t self, source: &'t str) -> &'t str {
+        match self {
+            DocumentText::Source(span) => source.get(span.to_range()).unwrap_or(""),
+            DocumentText::Assembled(text) => text,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,7 +28,8 @@ pub use block_content::{
 pub use classify::classify;
 pub use diagnostic::{Diagnostic, Label, Severity, did_you_mean};
 pub use document::{
-    CodeBlock, Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
+    CodeBlock, Document, DocumentText, FenceKind, InstructionItem, Item, ItemKind, Section,
+    SectionId, TaskItem,
 };
 pub use front_matter::{FrontMatter, FrontMatterFormat, VarSpec};
 pub use known_commands::{KNOWN_COMMANDS, is_known_command, is_shell_language};

@@ -11,7 +11,8 @@ use crate::chunk_split::{
     TopLevelBlock, content_end_before, cut_confirmed, find_cut, may_define_references,
 };
 use crate::document::{
-    Document, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId, TaskItem,
+    Document, DocumentText, FenceKind, InstructionItem, Item, ItemKind, Section, SectionId,
+    TaskItem,
 };
 use crate::front_matter::{FrontMatter, parse_toml, parse_yaml};
 use crate::known_commands::{is_known_command, is_shell_language};
@@ -238,7 +239,7 @@ struct PendingBlock {
     id: usize,
     section: Option<SectionId>,
     span: Span,
-    intro: Option<Arc<str>>,
+    intro: Option<DocumentText>,
     /// How many diagnostics the walk had found when it met the block: the
     /// block's own go after them.
     diagnostics_at: usize,
@@ -953,7 +954,7 @@ impl<'a> Walker<'a> {
 
     /// The enclosing list items' text joined with ` › `, else the paragraph
     /// just before, else the `<summary>` of the enclosing `<details>`.
-    fn intro_for_code(&mut self) -> Option<Arc<str>> {
+    fn intro_for_code(&mut self) -> Option<DocumentText> {
         let mut parts = self
             .containers
             .iter()
@@ -970,7 +971,7 @@ impl<'a> Walker<'a> {
         if let Some(only) = parts.next_if(|item| item.nested_text.trim().is_empty())
             && parts.peek().is_none()
         {
-            return Some(Arc::from(only.text.trim()));
+            return Some(DocumentText::Assembled(Arc::from(only.text.trim())));
         }
         let mut chain: Option<String> = None;
         for container in &self.containers {
@@ -988,15 +989,28 @@ impl<'a> Walker<'a> {
             }
         }
         if let Some(chain) = chain {
-            return Some(Arc::from(chain));
+            return Some(DocumentText::Assembled(Arc::from(chain)));
         }
         if let Some(paragraph) = self.last_paragraph.take() {
-            // The text is shared from here on; the buffer goes back for the next paragraph.
-            let intro = Arc::from(&*paragraph);
+            let intro = match &paragraph {
+                // A paragraph of one piece of the source is read from the source.
+                Cow::Borrowed(text) => DocumentText::Source(self.span_within(text)),
+                Cow::Owned(text) => DocumentText::Assembled(Arc::from(text.as_str())),
+            };
+            // The buffer goes back for the next paragraph.
             self.recycle_text(paragraph);
             return Some(intro);
         }
-        self.summary.as_deref().map(Arc::from)
+        self.summary
+            .as_deref()
+            .map(|summary| DocumentText::Assembled(Arc::from(summary)))
+    }
+
+    /// Where `part`, a stretch of the document's text, is.
+    fn span_within(&self, part: &str) -> Span {
+        let start = (part.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+        let start = start.min(self.text.len());
+        Span::new(start, (start + part.len()).min(self.text.len()))
     }
 
     fn mark_items_have_code(&mut self) {
@@ -1346,7 +1360,7 @@ Run ```kubectl get nodes``` now.
         let intros: Vec<Option<&str>> = document
             .items
             .iter()
-            .map(|item| item.intro.as_deref())
+            .map(|item| document.intro(item))
             .collect();
         assert_eq!(
             intros,

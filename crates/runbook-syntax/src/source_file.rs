@@ -1,6 +1,6 @@
 use crate::Span;
 use serde::Serialize;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The text of one runbook plus the index needed to turn byte offsets into
 /// `file:line:col`. The index is built on first use: parsing and building
@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     name: String,
-    text: String,
+    /// Shared with what is built from the document (its step graphs), so
+    /// they can read stretches of it without copying them.
+    text: Arc<String>,
     line_starts: OnceLock<Vec<usize>>,
 }
 
@@ -24,7 +26,7 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: String) -> Self {
         SourceFile {
             name: name.into(),
-            text,
+            text: Arc::new(text),
             line_starts: OnceLock::new(),
         }
     }
@@ -47,6 +49,11 @@ impl SourceFile {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text itself, shared: for holding on to it without the rest of the document.
+    pub fn shared_text(&self) -> Arc<String> {
+        self.text.clone()
     }
 
     pub fn slice(&self, span: Span) -> &str {
