@@ -1,9 +1,9 @@
 //! Parse + graph of a generated 5 MB runbook with 10,000 code blocks, side
 //! by side with a bare pulldown-cmark walk over the same text with the
 //! parser's own options (the floor). Building the graph leaves each step's
-//! inputs and risk flags to be worked out on first use, and its title to be
-//! worked out when shown, so a third row asks every step for all of them:
-//! both costs are reported. The
+//! inputs, risk flags and heading paths to be worked out on first use, and
+//! its title to be worked out when shown, so a third row asks every step
+//! for all of them: both costs are reported. The
 //! parser is handed the text as `runbook` hands it over, owned (the copy
 //! for each round is made outside the timing), and what it built is
 //! dropped inside the timing.
@@ -35,6 +35,7 @@ fn parse_graph_and_analysis(text: String) -> usize {
         .map(|step| {
             let risk = step.risk();
             step.title().len()
+                + step.heading_path().len()
                 + step.inputs().len()
                 + step.assigns().len()
                 + step.reads().len()

@@ -2,34 +2,29 @@
 //! paths of its sections and the analysis of its scripts.
 
 use crate::step_analysis::{GraphAnalysis, StepAnalysis};
-use runbook_syntax::{Document, Item, SectionId};
-use std::sync::Arc;
+use runbook_syntax::{Document, Item, Section, SectionId};
+use std::sync::{Arc, OnceLock};
 
 pub(crate) struct GraphSource {
     /// Shared with the document: steps read their text from here.
     items: Arc<Vec<Item>>,
     /// The document's source, which items' texts may point into.
     text: Arc<String>,
-    /// By section id: the titles from the outermost heading down.
-    heading_paths: Vec<Box<[String]>>,
+    /// Shared with the document: heading paths are read from here.
+    sections: Arc<Vec<Section>>,
+    /// By section id: the titles from the outermost heading down, worked
+    /// out the first time any is asked for (lists and runs show them).
+    heading_paths: OnceLock<Vec<Box<[String]>>>,
     analysis: GraphAnalysis,
 }
 
 impl GraphSource {
     pub(crate) fn new(document: &Document) -> Self {
-        let heading_paths = (0..document.sections.len())
-            .map(|id| {
-                document
-                    .heading_path(Some(SectionId(id)))
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect()
-            })
-            .collect();
         GraphSource {
             items: document.items.clone(),
             text: document.source.shared_text(),
-            heading_paths,
+            sections: document.sections.clone(),
+            heading_paths: OnceLock::new(),
             analysis: GraphAnalysis::new(document.front_matter.clone()),
         }
     }
@@ -39,7 +34,8 @@ impl GraphSource {
         GraphSource {
             items: Arc::default(),
             text: Arc::default(),
-            heading_paths: Vec::new(),
+            sections: Arc::default(),
+            heading_paths: OnceLock::new(),
             analysis: GraphAnalysis::new(Default::default()),
         }
     }
@@ -54,9 +50,26 @@ impl GraphSource {
     }
 
     pub(crate) fn heading_path(&self, section: Option<SectionId>) -> &[String] {
+        let paths = self.heading_paths.get_or_init(|| {
+            (0..self.sections.len())
+                .map(|id| {
+                    Section::path(&self.sections, Some(SectionId(id)))
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect()
+                })
+                .collect()
+        });
         section
-            .and_then(|section| self.heading_paths.get(section.0))
+            .and_then(|section| paths.get(section.0))
             .map_or(&[], |path| path)
+    }
+
+    /// The title of `section`, without the headings above it.
+    pub(crate) fn section_title(&self, section: Option<SectionId>) -> &str {
+        section
+            .and_then(|section| self.sections.get(section.0))
+            .map_or("", |section| section.title.as_str())
     }
 
     /// Step `index`'s analysis; the first call analyses every step.

@@ -299,11 +299,7 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
                 if let Some((_, base, count)) = open.take() {
                     per_base.insert(base, count);
                 }
-                let heading = steps[index]
-                    .heading_path()
-                    .last()
-                    .map_or("", String::as_str);
-                let base = base_id(heading);
+                let base = base_id(steps[index].source.section_title(section));
                 let count = per_base.get(&base).copied().unwrap_or(0);
                 open.insert((section, base, count))
             }

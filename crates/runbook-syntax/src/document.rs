@@ -9,7 +9,8 @@ pub struct Document {
     pub front_matter: FrontMatter,
     /// The front matter title, else the first level-1 heading.
     pub title: Option<String>,
-    pub sections: Vec<Section>,
+    /// Shared with the step graphs built from the document.
+    pub sections: Arc<Vec<Section>>,
     /// Everything that can become a step, in document order. Shared with
     /// the step graphs built from the document, whose steps read them.
     pub items: Arc<Vec<Item>>,
@@ -37,17 +38,7 @@ impl Document {
 
     /// Titles from the outermost heading down to `section`.
     pub fn heading_path(&self, section: Option<SectionId>) -> Vec<&str> {
-        let mut path = Vec::new();
-        let mut current = section;
-        while let Some(id) = current {
-            let Some(section) = self.sections.get(id.0) else {
-                break;
-            };
-            path.push(section.title.as_str());
-            current = section.parent;
-        }
-        path.reverse();
-        path
+        Section::path(&self.sections, section)
     }
 }
 
@@ -62,6 +53,24 @@ pub struct Section {
     pub parent: Option<SectionId>,
     /// GitHub-style anchor, e.g. `backup--recovery`.
     pub slug: String,
+}
+
+impl Section {
+    /// Titles from the outermost heading down to `section`, one of `sections`.
+    pub fn path(sections: &[Section], section: Option<SectionId>) -> Vec<&str> {
+        let mut path = Vec::new();
+        let mut current = section;
+        while let Some(id) = current {
+            let Some(section) = sections.get(id.0) else {
+                break;
+            };
+            path.push(section.title.as_str());
+            // A parent always comes before its child, so the walk up ends.
+            current = section.parent.filter(|parent| parent.0 < id.0);
+        }
+        path.reverse();
+        path
+    }
 }
 
 /// Something the operator will see as a step.

@@ -108,7 +108,7 @@ fn parse_with_threads_from(name: &str, mut text: String, threshold: usize) -> Do
         source,
         front_matter,
         title,
-        sections,
+        sections: Arc::new(sections),
         items: Arc::new(items),
         diagnostics,
     }
@@ -1526,7 +1526,7 @@ Run ```kubectl get nodes``` now.
         let halves = parse_in_halves(&text).expect("cut at `### Child`");
         assert_eq!(halves.sections.len(), 4);
         let whole = parse_with_threads_from("x.md", text.clone(), usize::MAX);
-        assert_eq!(halves.sections, whole.sections);
+        assert_eq!(halves.sections, *whole.sections);
         assert_eq!(halves.items, *whole.items);
         let parent = whole.sections[2]
             .parent
