@@ -57,11 +57,11 @@ mod tests {
             Script::default(),
             Script {
                 text: "no\nline offsets\n".into(),
-                line_offsets: Vec::new(),
+                line_offsets: Default::default(),
             },
             Script {
                 text: "more lines\nthan\noffsets".into(),
-                line_offsets: vec![3],
+                line_offsets: [3].into_iter().collect(),
             },
         ];
         for script in &scripts {

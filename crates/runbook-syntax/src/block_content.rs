@@ -1,5 +1,6 @@
 use crate::Span;
 use serde::Serialize;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// What a code block is for, decided by [`crate::classify`].
@@ -56,8 +57,10 @@ impl LineText for BodyLine {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Script {
     pub text: String,
+    /// Where each line starts in the source. Most blocks have a few lines:
+    /// those are held inline, not allocated.
     #[serde(skip)]
-    pub line_offsets: Vec<usize>,
+    pub line_offsets: SmallVec<[usize; 4]>,
 }
 
 impl Script {
@@ -74,7 +77,7 @@ impl Script {
     ) -> Self {
         let mut script = Script {
             text: String::with_capacity(bytes),
-            line_offsets: Vec::with_capacity(lines_hint),
+            line_offsets: SmallVec::with_capacity(lines_hint),
         };
         for (text, offset) in lines {
             if !script.line_offsets.is_empty() {
