@@ -29,17 +29,6 @@ impl GraphSource {
         }
     }
 
-    /// Holds nothing: stands in for a graph's source while its steps are dropped.
-    pub(crate) fn stand_in() -> Self {
-        GraphSource {
-            items: Arc::default(),
-            text: Arc::default(),
-            sections: Arc::default(),
-            heading_paths: OnceLock::new(),
-            analysis: GraphAnalysis::new(Default::default()),
-        }
-    }
-
     pub(crate) fn items(&self) -> &[Item] {
         &self.items
     }

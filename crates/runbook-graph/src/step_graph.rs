@@ -23,27 +23,6 @@ pub struct StepGraph {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Drop for StepGraph {
-    /// Large graphs are dropped in two halves on two threads. Every step
-    /// holds the graph's source: the second half's references to it are
-    /// swapped for references to a stand-in first, so the two threads never
-    /// count references to one value at once (which would slow both).
-    fn drop(&mut self) {
-        let mut steps = std::mem::take(&mut self.steps);
-        if steps.len() >= PARALLEL_STEPS && runbook_syntax::second_core_available() {
-            let stand_in = Arc::new(GraphSource::stand_in());
-            let half = steps.len() / 2;
-            let sources: Vec<Arc<GraphSource>> = steps[half..]
-                .iter_mut()
-                .map(|step| std::mem::replace(&mut step.source, stand_in.clone()))
-                .collect();
-            drop(stand_in);
-            drop(sources);
-        }
-        runbook_syntax::drop_in_halves(steps);
-    }
-}
-
 impl StepGraph {
     pub fn build(document: &Document) -> StepGraph {
         let BuiltSteps {
@@ -329,10 +308,20 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
 
 /// Appends `-{number}`.
 fn push_suffix(id: &mut String, number: usize) {
-    use std::fmt::Write;
+    // One call per step: the formatting machinery costs more than the digits.
+    let mut digits = [0u8; 20];
+    let mut rest = number;
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
     id.push('-');
-    // Writing to a `String` cannot fail.
-    let _ = write!(id, "{number}");
+    id.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
 /// The id stem for steps under `heading`: its slug, at most about 40 bytes.
@@ -516,4 +505,18 @@ fn topological_order(needs: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_are_written_in_decimal() {
+        for number in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
+            let mut id = String::from("base");
+            push_suffix(&mut id, number);
+            assert_eq!(id, format!("base-{number}"));
+        }
+    }
 }
