@@ -20,83 +20,34 @@ use memchr::memmem;
 
 /// A cut near the middle of `text`, or `None` when no safe line is found
 /// in the second quarter or the third.
-///
-/// Only lines that can change what the scan tracks are looked at: in open
-/// text, those that start (after at most three spaces) with a fence
-/// character or `<`, and headings from the second quarter on; in a fence,
-/// those that start with its character; in an HTML block, the one holding
-/// its end. Everything else is skipped by a vectorised search, so the scan
-/// reads at the speed of `memchr`, not line by line.
 pub(crate) fn find_cut(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let start = front_matter_end(bytes)?;
     let (low, high) = (text.len() / 4, text.len() * 3 / 4);
-    let middle = text.len() / 2;
-    // Headings count from the line holding `low` on; before it, only what
-    // opens a block is looked for.
-    let headings_from = line_start_before(bytes, 0, low).max(start);
     let mut state = BlockState::default();
+    let mut line_start = start;
+    let mut previous_blank = true;
     let mut best: Option<usize> = None;
-    // Always at the start of a line.
-    let mut cursor = start;
-    while cursor < high {
-        let rest = &bytes[cursor..];
-        let hit = match (state.fence, state.html_end) {
-            (_, Some(end)) => memmem::find(rest, end),
-            (Some((fence_char, _)), None) => memchr::memchr(fence_char, rest),
-            (None, None) if cursor >= headings_from => memchr::memchr3(b'`', b'~', b'<', rest)
-                .into_iter()
-                .chain(memchr::memchr(b'#', rest))
-                .min(),
-            (None, None) => {
-                match memchr::memchr3(b'`', b'~', b'<', &bytes[cursor..headings_from]) {
-                    Some(hit) => Some(hit),
-                    None => {
-                        cursor = headings_from;
-                        continue;
-                    }
-                }
-            }
-        };
-        let Some(hit) = hit.map(|hit| cursor + hit) else {
-            break;
-        };
-        let line_start = line_start_before(bytes, cursor, hit);
-        if line_start >= high {
-            break;
-        }
-        let line_end =
-            memchr::memchr(b'\n', &bytes[hit..]).map_or(bytes.len(), |end| hit + end + 1);
+    while line_start < high {
+        let line_end = memchr::memchr(b'\n', &bytes[line_start..])
+            .map_or(bytes.len(), |end| line_start + end + 1);
         let line = &bytes[line_start..line_end];
-        let previous_blank = line_start == start || is_blank(previous_line(bytes, line_start));
+        let blank = is_blank(line);
         if state.is_clear() && previous_blank && line_start >= low && is_atx_heading(line) {
             match best {
-                Some(cut) if cut.abs_diff(middle) <= line_start.abs_diff(middle) => return best,
+                Some(cut)
+                    if cut.abs_diff(text.len() / 2) <= line_start.abs_diff(text.len() / 2) =>
+                {
+                    return best;
+                }
                 _ => best = Some(line_start),
             }
         }
-        if state.html_end.is_some() {
-            // The end marker is on this line: the block ends with it.
-            state.html_end = None;
-        } else {
-            state.update(line);
-        }
-        cursor = line_end;
+        state.update(line);
+        previous_blank = blank;
+        line_start = line_end;
     }
     best
-}
-
-/// The start of the line holding `offset`, looking back no further than
-/// `floor`, itself the start of a line.
-fn line_start_before(bytes: &[u8], floor: usize, offset: usize) -> usize {
-    memchr::memrchr(b'\n', &bytes[floor..offset]).map_or(floor, |newline| floor + newline + 1)
-}
-
-/// The line before the one starting at `line_start`, with its newline.
-fn previous_line(bytes: &[u8], line_start: usize) -> &[u8] {
-    let before = &bytes[..line_start.saturating_sub(1)];
-    let previous_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
-    &bytes[previous_start..line_start]
 }
 
 /// Whether `text` may hold a link reference or footnote definition
@@ -283,88 +234,6 @@ fn is_atx_heading(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The scan as first written, line by line: what [`find_cut`] must agree with.
-    fn find_cut_line_by_line(text: &str) -> Option<usize> {
-        let bytes = text.as_bytes();
-        let start = front_matter_end(bytes)?;
-        let (low, high) = (text.len() / 4, text.len() * 3 / 4);
-        let mut state = BlockState::default();
-        let mut line_start = start;
-        let mut previous_blank = true;
-        let mut best: Option<usize> = None;
-        while line_start < high {
-            let line_end = memchr::memchr(b'\n', &bytes[line_start..])
-                .map_or(bytes.len(), |end| line_start + end + 1);
-            let line = &bytes[line_start..line_end];
-            let blank = is_blank(line);
-            if state.is_clear() && previous_blank && line_start >= low && is_atx_heading(line) {
-                match best {
-                    Some(cut)
-                        if cut.abs_diff(text.len() / 2) <= line_start.abs_diff(text.len() / 2) =>
-                    {
-                        return best;
-                    }
-                    _ => best = Some(line_start),
-                }
-            }
-            state.update(line);
-            previous_blank = blank;
-            line_start = line_end;
-        }
-        best
-    }
-
-    #[test]
-    fn skipping_to_lines_that_matter_finds_the_cut_reading_every_line_does() {
-        // Pieces that open and close fences and HTML blocks, headings, prose and
-        // blank lines, in many orders and sizes.
-        const PIECES: &[&str] = &[
-            "# H\n",
-            "## Sub\n",
-            "#nospace\n",
-            "\n",
-            "\r\n",
-            "prose `code` <x>\n",
-            "```bash\n",
-            "```\n",
-            "   ```\n",
-            "    ```\n",
-            "~~~~\n",
-            "~~~\n",
-            "``` `x`\n",
-            "<!--\n",
-            "-->\n",
-            "a --> b\n",
-            "<pre>\n",
-            "</pre>\n",
-            "<div>\n",
-            "<?php\n",
-            "?>\n",
-            "  <!-- one line -->\n",
-            "# in ``` text\n",
-            "text # not\n",
-            "```````\n",
-        ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for round in 0..4000 {
-            let lines = 4 + (next() % 120) as usize;
-            let mut text = String::new();
-            if round % 7 == 0 {
-                text.push_str("+++\ntitle = 'x'\n+++\n");
-            }
-            for _ in 0..lines {
-                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
-            }
-            assert_eq!(find_cut(&text), find_cut_line_by_line(&text), "{text:?}");
-        }
-    }
 
     fn cut_of(text: &str) -> Option<&str> {
         find_cut(text).map(|cut| &text[cut..])

@@ -836,7 +836,11 @@ impl<'a> Walker<'a> {
     fn text_event(&mut self, text: CowStr<'a>, range: Range<usize>) {
         let source = self.text;
         if let Some(code) = self.code.as_mut() {
-            let borrowed = source.get(range.clone()) == Some(&*text);
+            // pulldown-cmark hands out the source's own bytes unless it had
+            // to change them: then the text is where the range says.
+            let borrowed = source
+                .get(range.clone())
+                .is_some_and(|there| there.as_ptr() == text.as_ptr() || there == &*text);
             let mut offset = range.start;
             // Where `piece` starts in `text`, to borrow the same bytes from the source.
             let mut position = 0;
