@@ -633,32 +633,24 @@ fn shell_like_scanned<L: LineText>(
         });
     let foreign_summary = summarize(&detector.found);
 
-    let base = BlockContent {
+    // Each way out below gives its own class and reason.
+    let only_checklists = manual_lines
+        .iter()
+        .all(|l| l.kind == ManualLineKind::Checklist);
+    let has_manual_lines = !manual_lines.is_empty();
+    let base = move |class, reason: Arc<str>| BlockContent {
         foreign,
         manual_lines,
-        ..empty(BlockClass::Shell, shared.get(&[]))
+        ..empty(class, reason)
     };
     if script.is_blank() {
-        let only_checklist = !base.manual_lines.is_empty()
-            && base
-                .manual_lines
-                .iter()
-                .all(|l| l.kind == ManualLineKind::Checklist);
-        if !base.manual_lines.is_empty() && (lang.is_some() || only_checklist) {
-            let kind = if base
-                .manual_lines
-                .iter()
-                .all(|l| l.kind == ManualLineKind::Checklist)
-            {
-                "checklist"
-            } else {
-                "numbered instructions"
+        if has_manual_lines && (lang.is_some() || only_checklists) {
+            let kind = match only_checklists {
+                true => "checklist",
+                false => "numbered instructions",
             };
-            return BlockContent {
-                class: BlockClass::Manual,
-                reason: format!("{kind} inside a code fence").into(),
-                ..base
-            };
+            let reason = format!("{kind} inside a code fence");
+            return base(BlockClass::Manual, reason.into());
         }
         let language = dominant_language(&detector.found).unwrap_or("text");
         let reason = if detector.found.is_empty() {
@@ -672,23 +664,19 @@ fn shell_like_scanned<L: LineText>(
             format!("untagged block of {foreign_summary}")
         };
         return BlockContent {
-            class: BlockClass::Context,
             language: Some(Arc::from(language)),
-            reason: reason.into(),
-            ..base.with_manual_as_context()
+            ..base(BlockClass::Context, reason.into()).with_manual_as_context()
         };
     }
     if lang.is_none() && (shell_like_lines == 0 || shell_like_lines * 2 < code_lines) {
+        let reason = format!(
+            "untagged block that does not look like shell ({shell_like_lines} of {code_lines} lines start with a known command)"
+        );
         return BlockContent {
-            class: BlockClass::Context,
             language: Some(Arc::from(
                 dominant_language(&detector.found).unwrap_or("text"),
             )),
-            reason: format!(
-                "untagged block that does not look like shell ({shell_like_lines} of {code_lines} lines start with a known command)"
-            )
-            .into(),
-            ..base.with_manual_as_context()
+            ..base(BlockClass::Context, reason.into()).with_manual_as_context()
         };
     }
     let reason: Arc<str> = match (lang, foreign_summary.is_empty()) {
@@ -704,13 +692,14 @@ fn shell_like_scanned<L: LineText>(
         }
     };
     BlockContent {
-        reason,
         script: Some(script),
-        ..base
+        ..base(BlockClass::Shell, reason)
     }
 }
 
 impl BlockContent {
+    /// The manual lines moved to the context: in a block that is context,
+    /// a checklist is text to read, not steps.
     fn with_manual_as_context(mut self) -> Self {
         for line in std::mem::take(&mut self.manual_lines) {
             self.foreign.push(ForeignSegment {
