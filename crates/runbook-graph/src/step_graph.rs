@@ -4,9 +4,7 @@ use crate::graph_source::GraphSource;
 use crate::{Step, StepKind};
 use compact_str::CompactString;
 use hashbrown::HashTable;
-use runbook_syntax::{
-    Diagnostic, Document, Item, ItemKind, LineCursor, SectionId, did_you_mean, slugify,
-};
+use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean, slugify};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
@@ -134,56 +132,41 @@ impl BuiltSteps {
 fn build_steps(document: &Document) -> BuiltSteps {
     let source = Arc::new(GraphSource::new(document));
     let items = source.items();
-    let text = &document.source;
     if items.len() >= PARALLEL_STEPS && runbook_syntax::second_core_available() {
         let (first, second) = items.split_at(items.len() / 2);
-        let second_start = second.first().map_or(0, |item| item.span.start);
         // Counted up here, before the threads start: two threads counting
         // references to one value at once make each count slow.
         let later_handles: Vec<Arc<GraphSource>> = second.iter().map(|_| source.clone()).collect();
-        // The second half counts its lines from its first item, as line 1,
-        // while the first half counts up to there; its lines are moved down
-        // once both are done, so no newline is counted twice.
-        let build_later = |handles| {
-            let mut lines = text.line_cursor_from(second_start, 1);
-            build_some_steps(second, first.len(), &source, handles, &mut lines)
-        };
-        let (mut built, later, first_line_of_later) = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let later = std::thread::Builder::new()
                 .name("runbook-steps".to_string())
-                .spawn_scoped(scope, || build_later(later_handles));
-            let mut lines = text.line_cursor();
-            let built = build_some_steps(first, 0, &source, Vec::new(), &mut lines);
-            let first_line_of_later = lines.line_of(second_start);
+                .spawn_scoped(scope, || {
+                    build_some_steps(second, first.len(), &source, later_handles)
+                });
+            let mut built = build_some_steps(first, 0, &source, Vec::new());
             let later = match later.map(|later| later.join()) {
                 Ok(Ok(built)) => built,
                 // Building steps is the same code on either thread: a panic
                 // there would have happened here too.
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(_) => build_later(Vec::new()),
+                Err(_) => build_some_steps(second, first.len(), &source, Vec::new()),
             };
-            (built, later, first_line_of_later)
-        });
-        let moved = built.steps.len();
-        built.append(later);
-        for step in &mut built.steps[moved..] {
-            step.line += first_line_of_later - 1;
-        }
-        built
+            built.append(later);
+            built
+        })
     } else {
-        build_some_steps(items, 0, &source, Vec::new(), &mut text.line_cursor())
+        build_some_steps(items, 0, &source, Vec::new())
     }
 }
 
 /// The steps of `items`, a run of the document's items starting at step
-/// `first_index`, their lines read off `lines`. The steps take their
-/// references to `source` from `handles` while there are any.
+/// `first_index`. The steps take their references to `source` from
+/// `handles` while there are any.
 fn build_some_steps(
     items: &[Item],
     first_index: usize,
     source: &Arc<GraphSource>,
     mut handles: Vec<Arc<GraphSource>>,
-    lines: &mut LineCursor<'_>,
 ) -> BuiltSteps {
     // Room for the steps after these, which are appended.
     let capacity = source.items().len().max(first_index + items.len()) - first_index;
@@ -201,7 +184,7 @@ fn build_some_steps(
             kind,
             checked: matches!(&item.kind, ItemKind::Task(task) if task.checked),
             span: item.span,
-            line: lines.line_of(item.span.start),
+            line: item.line,
             joined_instruction: None,
             source: handles.pop().unwrap_or_else(|| source.clone()),
         };

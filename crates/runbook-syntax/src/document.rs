@@ -78,6 +78,8 @@ impl Section {
 pub struct Item {
     pub section: Option<SectionId>,
     pub span: Span,
+    /// The 1-based line where it starts.
+    pub line: usize,
     /// The prose that introduces it: its list item's text, or the paragraph
     /// before it. Read it with [`Document::intro`].
     pub intro: Option<DocumentText>,

@@ -157,6 +157,8 @@ struct ChunkParse {
     first_h1: Option<String>,
     /// The last top-level block and where it ended.
     last_top_level: Option<(TopLevelBlock, usize)>,
+    /// How many lines the stretch holds: its items' lines count from its start.
+    newlines: usize,
 }
 
 impl ChunkParse {
@@ -185,10 +187,13 @@ impl ChunkParse {
         }
         self.items.reserve_exact(later.items.len());
         let before_any_heading = outer.last().map(|(_, id)| *id);
+        let lines_before = self.newlines;
         self.items.extend(later.items.into_iter().map(|mut item| {
             item.section = item.section.map(moved).or(before_any_heading);
+            item.line += lines_before;
             item
         }));
+        self.newlines += later.newlines;
         self.diagnostics.extend(later.diagnostics);
         let first_later = later
             .heading_stack
@@ -361,6 +366,8 @@ fn place_blocks(
                 items.push(Item {
                     section: block.section,
                     span: line.span,
+                    // Numbered once every item is in place (`Walker::finish`).
+                    line: 0,
                     intro: block.intro.clone(),
                     kind,
                 });
@@ -373,6 +380,7 @@ fn place_blocks(
         items.push(Item {
             section: block.section,
             span: block.span,
+            line: 0,
             intro: block.intro,
             kind: ItemKind::Code(code),
         });
@@ -534,6 +542,8 @@ impl<'a> Walker<'a> {
     /// What the walk found, once the worker (if any) has classified every block.
     fn finish(self, worker: Option<Worker<'_, 'a>>) -> ChunkParse {
         let Walker {
+            text,
+            chunk,
             sections,
             heading_stack,
             items,
@@ -544,7 +554,26 @@ impl<'a> Walker<'a> {
             blocks,
             ..
         } = self;
-        let (items, diagnostics) = place_blocks(items, blocks.finish(worker), diagnostics);
+        let (mut items, diagnostics) = place_blocks(items, blocks.finish(worker), diagnostics);
+        // Items come in document order: counting newlines from one to the
+        // next numbers them all in one pass over the stretch, while it is
+        // still in the cache. Lines count from the stretch's start.
+        let mut offset = chunk.start;
+        let mut line = 1;
+        let newlines = |from: usize, to: usize| {
+            memchr::memchr_iter(b'\n', text.as_bytes().get(from..to).unwrap_or(&[])).count()
+        };
+        for item in &mut items {
+            let start = item.span.start.clamp(chunk.start, chunk.end);
+            if start >= offset {
+                line += newlines(offset, start);
+            } else {
+                line -= newlines(start, offset);
+            }
+            offset = start;
+            item.line = line;
+        }
+        let newlines_in_chunk = line - 1 + newlines(offset, chunk.end);
         ChunkParse {
             sections,
             heading_stack,
@@ -553,6 +582,7 @@ impl<'a> Walker<'a> {
             front_matter,
             first_h1,
             last_top_level,
+            newlines: newlines_in_chunk,
         }
     }
 
@@ -1142,6 +1172,7 @@ impl<'a> Walker<'a> {
             *slot = Slot::Item(Item {
                 section,
                 span: item.span,
+                line: 0,
                 intro: None,
                 kind,
             });
@@ -1423,6 +1454,9 @@ Run ```kubectl get nodes``` now.
     }
 
     fn assert_same_document(halves: &Document, whole: &Document, text: &str) {
+        for item in whole.items.iter() {
+            assert_eq!(item.line, whole.source.line_of(item.span.start), "{text:?}");
+        }
         assert_eq!(halves.sections, whole.sections, "{text:?}");
         assert_eq!(halves.items, whole.items, "{text:?}");
         assert_eq!(halves.diagnostics, whole.diagnostics, "{text:?}");

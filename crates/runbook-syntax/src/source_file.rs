@@ -102,46 +102,6 @@ impl SourceFile {
             None => memchr::memchr_iter(b'\n', self.text.as_bytes()).count() + 1,
         }
     }
-
-    /// [`Self::line_of`] for offsets visited in increasing order, without
-    /// building the line index: each call counts only the newlines since the
-    /// previous one.
-    pub fn line_cursor(&self) -> LineCursor<'_> {
-        self.line_cursor_from(0, 1)
-    }
-
-    /// A cursor that takes `offset` to be on line `line`: lines counted from
-    /// there are off by the same amount as `line` is.
-    pub fn line_cursor_from(&self, offset: usize, line: usize) -> LineCursor<'_> {
-        LineCursor {
-            source: self,
-            offset: offset.min(self.text.len()),
-            line,
-        }
-    }
-}
-
-/// Line numbers of increasing offsets, from [`SourceFile::line_cursor`].
-pub struct LineCursor<'a> {
-    source: &'a SourceFile,
-    offset: usize,
-    line: usize,
-}
-
-impl LineCursor<'_> {
-    /// The 1-based line containing `offset`, as [`SourceFile::line_of`] gives it.
-    pub fn line_of(&mut self, offset: usize) -> usize {
-        let offset = offset.min(self.source.text.len());
-        let bytes = self.source.text.as_bytes();
-        if offset < self.offset {
-            // Out of order: the cursor moves back over the newlines in between.
-            self.line -= memchr::memchr_iter(b'\n', &bytes[offset..self.offset]).count();
-        } else {
-            self.line += memchr::memchr_iter(b'\n', &bytes[self.offset..offset]).count();
-        }
-        self.offset = offset;
-        self.line
-    }
 }
 
 #[cfg(test)]
@@ -164,33 +124,12 @@ mod tests {
     }
 
     #[test]
-    fn the_line_cursor_agrees_with_the_index_in_any_order() {
+    fn lines_are_counted_with_or_without_the_index() {
         let text = "one\ntwo\n\nfour\r\nfive\n".to_string();
         let unindexed = SourceFile::new("x.md", text.clone());
         assert_eq!(unindexed.line_count(), 6);
-        let file = SourceFile::new("x.md", text);
-        let offsets = [0, 3, 4, 8, 9, 9, 2, 15, 100, 0, 21, 22];
-        let mut cursor = file.line_cursor();
-        for offset in offsets {
-            assert_eq!(
-                cursor.line_of(offset),
-                file.line_of(offset),
-                "offset {offset}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_cursor_started_mid_file_is_off_by_its_start_in_any_order() {
-        let file = SourceFile::new("x.md", "one\ntwo\n\nfour\r\nfive\nsix".to_string());
-        let start = 8;
-        let mut cursor = file.line_cursor_from(start, 1);
-        for offset in [8, 9, 15, 10, 21, 8, 100, 9] {
-            assert_eq!(
-                cursor.line_of(offset) + file.line_of(start) - 1,
-                file.line_of(offset),
-                "offset {offset}"
-            );
-        }
+        let indexed = SourceFile::new("x.md", text);
+        assert_eq!(indexed.line_of(9), 4);
+        assert_eq!(indexed.line_count(), 6);
     }
 }
