@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(diagnostic.span.start <= diagnostic.span.end && diagnostic.span.end <= length);
     }
     for step in &graph.steps {
-        if let Some(script) = &step.script {
+        if let Some(script) = step.script() {
             for line in 1..=script.text.lines().count() {
                 assert!(script.source_line_offset(line).is_some_and(|offset| offset <= length));
             }
