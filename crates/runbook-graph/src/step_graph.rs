@@ -194,20 +194,18 @@ fn build_some_steps(
                 built.named.push(index);
             }
             built.any_needs |= !code.attributes.needs.is_empty();
-        }
-        if let ItemKind::Code(code) = &item.kind
-            && kind == StepKind::Manual
-        {
-            let lines: Vec<&str> = code
-                .content
-                .manual_lines
-                .iter()
-                .map(|line| line.text.as_str())
-                .collect();
-            step.joined_instruction = Some(Arc::from(join_nonempty(
-                source.intro(item),
-                &lines.join("\n"),
-            )));
+            if kind == StepKind::Manual {
+                let lines: Vec<&str> = code
+                    .content
+                    .manual_lines
+                    .iter()
+                    .map(|line| line.text.as_str())
+                    .collect();
+                step.joined_instruction = Some(Arc::from(join_nonempty(
+                    source.intro(item),
+                    &lines.join("\n"),
+                )));
+            }
         }
         built.steps.push(step);
     }

@@ -555,25 +555,7 @@ impl<'a> Walker<'a> {
             ..
         } = self;
         let (mut items, diagnostics) = place_blocks(items, blocks.finish(worker), diagnostics);
-        // Items come in document order: counting newlines from one to the
-        // next numbers them all in one pass over the stretch, while it is
-        // still in the cache. Lines count from the stretch's start.
-        let mut offset = chunk.start;
-        let mut line = 1;
-        let newlines = |from: usize, to: usize| {
-            memchr::memchr_iter(b'\n', text.as_bytes().get(from..to).unwrap_or(&[])).count()
-        };
-        for item in &mut items {
-            let start = item.span.start.clamp(chunk.start, chunk.end);
-            if start >= offset {
-                line += newlines(offset, start);
-            } else {
-                line -= newlines(start, offset);
-            }
-            offset = start;
-            item.line = line;
-        }
-        let newlines_in_chunk = line - 1 + newlines(offset, chunk.end);
+        let newlines = number_lines(text, chunk, &mut items);
         ChunkParse {
             sections,
             heading_stack,
@@ -582,7 +564,7 @@ impl<'a> Walker<'a> {
             front_matter,
             first_h1,
             last_top_level,
-            newlines: newlines_in_chunk,
+            newlines,
         }
     }
 
@@ -1252,6 +1234,29 @@ fn trim_in_place(mut text: String) -> String {
     let start = text.len() - text.trim_start().len();
     text.drain(..start);
     text
+}
+
+/// Sets each item's line, counted from the start of `chunk` of `text` as
+/// line 1, and returns how many newlines the chunk holds. Items come in
+/// document order: counting newlines from one to the next numbers them all
+/// in one pass over the chunk, while it is still in the cache.
+fn number_lines(text: &str, chunk: Range<usize>, items: &mut [Item]) -> usize {
+    let newlines = |from: usize, to: usize| {
+        memchr::memchr_iter(b'\n', text.as_bytes().get(from..to).unwrap_or(&[])).count()
+    };
+    let mut offset = chunk.start;
+    let mut line = 1;
+    for item in items {
+        let start = item.span.start.clamp(chunk.start, chunk.end);
+        if start >= offset {
+            line += newlines(offset, start);
+        } else {
+            line -= newlines(start, offset);
+        }
+        offset = start;
+        item.line = line;
+    }
+    line - 1 + newlines(offset, chunk.end)
 }
 
 /// An item's own text and the text of the items nested in it, borrowed
