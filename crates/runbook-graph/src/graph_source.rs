@@ -35,7 +35,7 @@ impl GraphSource {
 
     /// The prose that introduces `item`.
     pub(crate) fn intro<'s>(&'s self, item: &'s Item) -> Option<&'s str> {
-        Some(item.intro.as_ref()?.read(&self.text))
+        item.intro_in(&self.text)
     }
 
     pub(crate) fn heading_path(&self, section: Option<SectionId>) -> &[String] {
@@ -70,8 +70,6 @@ impl GraphSource {
 impl Drop for GraphSource {
     /// The last holder of a large document's items frees them on two threads.
     fn drop(&mut self) {
-        if let Some(items) = Arc::get_mut(&mut self.items) {
-            runbook_syntax::drop_in_halves(std::mem::take(items));
-        }
+        runbook_syntax::drop_shared_in_halves(&mut self.items);
     }
 }

@@ -20,9 +20,7 @@ pub struct Document {
 impl Drop for Document {
     /// The last holder of a large document's items frees them on two threads.
     fn drop(&mut self) {
-        if let Some(items) = Arc::get_mut(&mut self.items) {
-            crate::drop_in_halves(std::mem::take(items));
-        }
+        crate::drop_shared_in_halves(&mut self.items);
     }
 }
 
@@ -33,7 +31,7 @@ impl Document {
 
     /// The prose that introduces `item`.
     pub fn intro<'d>(&'d self, item: &'d Item) -> Option<&'d str> {
-        Some(item.intro.as_ref()?.read(self.source.text()))
+        item.intro_in(self.source.text())
     }
 
     /// Titles from the outermost heading down to `section`.
@@ -84,6 +82,13 @@ pub struct Item {
     /// before it. Read it with [`Document::intro`].
     pub intro: Option<DocumentText>,
     pub kind: ItemKind,
+}
+
+impl Item {
+    /// The prose that introduces it, given the source of its document.
+    pub fn intro_in<'t>(&'t self, source: &'t str) -> Option<&'t str> {
+        Some(self.intro.as_ref()?.read(source))
+    }
 }
 
 /// Text of the document: a stretch of its source as written (most

@@ -36,4 +36,4 @@ pub use known_commands::{KNOWN_COMMANDS, is_known_command, is_shell_language};
 pub use parser::{markdown_options, parse, parse_bytes, parse_bytes_owned, parse_owned, slugify};
 pub use source_file::{Location, SourceFile};
 pub use span::{Span, Spanned};
-pub use two_cores::{drop_in_halves, second_core_available};
+pub use two_cores::{drop_shared_in_halves, second_core_available};

@@ -14,10 +14,15 @@ pub fn second_core_available() -> bool {
 /// below it, starting a thread costs about what it saves.
 const PARALLEL_DROP: usize = 2048;
 
-/// Drops `values`, the second half on another thread when there are many.
-/// A large document's items and steps each own several allocations, and
-/// freeing them takes as long as a good part of the parse.
-pub fn drop_in_halves<T: Send>(mut values: Vec<T>) {
+/// For the `Drop` of each holder of `shared`: when it is the last, empties
+/// the vector, the second half dropped on another thread when there are many.
+/// A large document's items each own several allocations, and freeing them
+/// takes as long as a good part of the parse.
+pub fn drop_shared_in_halves<T: Send>(shared: &mut std::sync::Arc<Vec<T>>) {
+    let Some(values) = std::sync::Arc::get_mut(shared) else {
+        return;
+    };
+    let mut values = std::mem::take(values);
     if values.len() < PARALLEL_DROP || !second_core_available() {
         return;
     }
