@@ -289,20 +289,9 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
 
 /// Appends `-{number}`.
 fn push_suffix(id: &mut String, number: usize) {
-    // One call per step: the formatting machinery costs more than the digits.
-    let mut digits = [0u8; 20];
-    let mut rest = number;
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
+    // One call per step: `fmt`'s machinery costs more than the digits.
     id.push('-');
-    id.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+    id.push_str(itoa::Buffer::new().format(number));
 }
 
 /// The id stem for steps under `heading`: its slug, at most about 40 bytes.
