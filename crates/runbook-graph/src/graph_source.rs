@@ -54,11 +54,11 @@ impl GraphSource {
             .map_or(&[], |path| path)
     }
 
-    /// The title of `section`, without the headings above it.
-    pub(crate) fn section_title(&self, section: Option<SectionId>) -> &str {
+    /// The slug of `section`'s own title.
+    pub(crate) fn section_slug(&self, section: Option<SectionId>) -> &str {
         section
             .and_then(|section| self.sections.get(section.0))
-            .map_or("", |section| section.title.as_str())
+            .map_or("", |section| section.slug.as_str())
     }
 
     /// Step `index`'s analysis; the first call analyses every step.

@@ -4,7 +4,7 @@ use crate::graph_source::GraphSource;
 use crate::{Step, StepKind};
 use compact_str::CompactString;
 use hashbrown::HashTable;
-use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean, slugify};
+use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
@@ -259,7 +259,7 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
                 if let Some((_, base, count)) = open.take() {
                     per_base.insert(base, count);
                 }
-                let base = base_id(steps[index].source.section_title(section));
+                let base = base_id(steps[index].source.section_slug(section));
                 let count = per_base.get(&base).copied().unwrap_or(0);
                 open.insert((section, base, count))
             }
@@ -294,26 +294,29 @@ fn push_suffix(id: &mut String, number: usize) {
     id.push_str(itoa::Buffer::new().format(number));
 }
 
-/// The id stem for steps under `heading`: its slug, at most about 40 bytes.
-fn base_id(heading: &str) -> String {
-    let mut base = slugify(heading)
-        .split('-')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    if base.len() > 40 {
-        let cut = base[..40].rfind('-').unwrap_or(40);
+/// The id stem for steps under a heading whose slug is `slug`: its words
+/// joined by single dashes, at most about 40 bytes, starting with a letter
+/// or digit.
+fn base_id(slug: &str) -> String {
+    const MAX: usize = 40;
+    let mut base = String::with_capacity(slug.len().min(MAX + 8));
+    for word in slug.split('-').filter(|word| !word.is_empty()) {
+        if !base.is_empty() {
+            base.push('-');
+        }
+        base.push_str(word);
+    }
+    if base.len() > MAX {
+        // Headings in any script: the cut must fall between characters.
+        let limit = (0..=MAX)
+            .rev()
+            .find(|&index| base.is_char_boundary(index))
+            .unwrap_or(0);
+        let cut = base[..limit].rfind('-').unwrap_or(limit);
         base.truncate(cut);
     }
-    if base.is_empty() || !base.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        base = format!(
-            "step{}",
-            if base.is_empty() {
-                String::new()
-            } else {
-                format!("-{base}")
-            }
-        );
+    if !base.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        base.insert_str(0, if base.is_empty() { "step" } else { "step-" });
     }
     base
 }
@@ -480,6 +483,19 @@ fn topological_order(needs: &[Vec<usize>]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_cut_between_characters_of_any_script() {
+        assert_eq!(base_id("restart-the--api-"), "restart-the-api");
+        assert_eq!(base_id(""), "step");
+        assert_eq!(base_id("_private"), "step-_private");
+        let accented = format!("a{}", "é".repeat(30));
+        assert_eq!(base_id(&accented), format!("a{}", "é".repeat(19)));
+        let words = format!("{}-{}", "é".repeat(15), "ß".repeat(15));
+        assert_eq!(base_id(&words), format!("step-{}", "é".repeat(15)));
+        let long_ascii = "check-the-database-connection-pool-before-restarting";
+        assert_eq!(base_id(long_ascii), "check-the-database-connection-pool");
+    }
 
     #[test]
     fn suffixes_are_written_in_decimal() {
