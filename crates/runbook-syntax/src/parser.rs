@@ -22,8 +22,8 @@ use pulldown_cmark::{
 };
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Parses runbook bytes. Invalid UTF-8 is replaced (lossily) and reported.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Document {
@@ -115,35 +115,89 @@ fn parse_with_threads_from(name: &str, mut text: String, threshold: usize) -> Do
 }
 
 /// Parses the two halves of `text` on two threads, or returns `None` when
-/// there is no safe cut or the first half's parse shows the cut was not
-/// safe after all (see [`chunk_split`](crate::chunk_split)).
+/// there is no safe cut, the text may define references, or the first
+/// half's parse shows the cut was not safe after all (see
+/// [`chunk_split`](crate::chunk_split)).
+///
+/// The second thread starts first: while this one looks for the cut, it
+/// looks through the whole text for reference definitions, then waits for
+/// the cut, so both halves start as soon as it is known.
 fn parse_in_halves(text: &str) -> Option<ChunkParse> {
-    let cut = find_cut(text)?;
-    // Each thread looks for reference definitions in its half; both wait for
-    // the other's answer, so neither parses a half that will be thrown away.
-    let references = AtomicBool::new(false);
-    let both_looked = Barrier::new(2);
-    let half = |chunk: Range<usize>| {
-        if may_define_references(&text[chunk.clone()]) {
-            references.store(true, Ordering::Relaxed);
-        }
-        both_looked.wait();
-        (!references.load(Ordering::Relaxed)).then(|| parse_chunk(text, chunk, false))
-    };
-    let (first, second) = std::thread::scope(|scope| {
+    let cut_found = Handoff::new();
+    // Handed over as 1 when the text may define references, else 0.
+    let references = Handoff::new();
+    let (cut, first, second) = std::thread::scope(|scope| {
         let later = std::thread::Builder::new()
             .name("runbook-parse".to_string())
-            .spawn_scoped(scope, || half(cut..text.len()))
+            .spawn_scoped(scope, || {
+                let found = may_define_references(text);
+                references.hand_over(Some(usize::from(found)));
+                let cut = (!found).then(|| cut_found.wait()).flatten()?;
+                Some(parse_chunk(text, cut..text.len(), false))
+            })
             .ok()?;
-        let first = half(0..cut);
+        // Handed over even if the scan panics, so the other thread is never left waiting.
+        let cut = std::panic::catch_unwind(|| find_cut(text));
+        cut_found.hand_over(cut.as_ref().ok().copied().flatten());
+        later.thread().unpark();
+        let cut = cut.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The other thread has nearly always finished its look by now; when
+        // it has not, this half is parsed anyway and perhaps thrown away.
+        let first = cut
+            .filter(|_| references.peek() != Some(Some(1)))
+            .map(|cut| parse_chunk(text, 0..cut, false));
         match later.join() {
-            Ok(second) => Some((first, second)),
+            Ok(second) => Some((cut?, first?, second?)),
             // Parsing is the same code on either thread: a panic there would have happened here too.
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })?;
-    let (first, second) = (first?, second?);
     cut_confirmed(first.last_top_level, content_end_before(text, cut)).then(|| first.join(second))
+}
+
+/// A number, or that there is none, handed from one thread to another.
+struct Handoff(AtomicUsize);
+
+impl Handoff {
+    /// Held until something is handed over.
+    const PENDING: usize = usize::MAX;
+    const NOTHING: usize = usize::MAX - 1;
+
+    fn new() -> Self {
+        Handoff(AtomicUsize::new(Self::PENDING))
+    }
+
+    /// Hands `value` over; the handing thread then unparks the waiting one.
+    fn hand_over(&self, value: Option<usize>) {
+        let value = value.map_or(Self::NOTHING, |value| value.min(Self::NOTHING - 1));
+        self.0.store(value, Ordering::Release);
+    }
+
+    /// What was handed over, or `None` while nothing has been yet.
+    fn peek(&self) -> Option<Option<usize>> {
+        match self.0.load(Ordering::Acquire) {
+            Self::PENDING => None,
+            Self::NOTHING => Some(None),
+            value => Some(Some(value)),
+        }
+    }
+
+    /// What is handed over, once it is. It spins a little first, since the
+    /// wait is often shorter than being woken from a park.
+    fn wait(&self) -> Option<usize> {
+        for _ in 0..2_000 {
+            if let Some(value) = self.peek() {
+                return value;
+            }
+            std::hint::spin_loop();
+        }
+        loop {
+            match self.peek() {
+                Some(value) => return value,
+                None => std::thread::park(),
+            }
+        }
+    }
 }
 
 /// What the walk of one stretch of the document found, its code blocks in place.
@@ -1449,6 +1503,24 @@ Run ```kubectl get nodes``` now.
         "#\n\n",
         "\n",
     ];
+
+    #[test]
+    fn a_handoff_reaches_a_thread_that_parked_waiting_for_it() {
+        for value in [Some(0), Some(2_659_800), None] {
+            let handoff = Handoff::new();
+            assert_eq!(handoff.peek(), None);
+            let received = std::thread::scope(|scope| {
+                let waiting = scope.spawn(|| handoff.wait());
+                // Long enough for the waiting thread to be done spinning and park.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                handoff.hand_over(value);
+                waiting.thread().unpark();
+                waiting.join().expect("the waiting thread ends")
+            });
+            assert_eq!(received, value);
+            assert_eq!(handoff.peek(), Some(value));
+        }
+    }
 
     /// The document as parsed in halves on two threads, and whole on one.
     fn halves_and_whole(text: &str) -> (Document, Document) {
