@@ -845,7 +845,7 @@ impl<'a> Walker<'a> {
             }
             TagEnd::Paragraph => {
                 let inline = self.inline.take().unwrap_or_default();
-                self.paragraph(inline);
+                self.paragraph(inline, range);
             }
             TagEnd::CodeBlock => {
                 if let Some(code) = self.code.take() {
@@ -969,7 +969,7 @@ impl<'a> Walker<'a> {
         self.summary = None;
     }
 
-    fn paragraph(&mut self, inline: InlineText<'a>) {
+    fn paragraph(&mut self, inline: InlineText<'a>, range: Range<usize>) {
         self.last_code_slot = None;
         // A paragraph that is only ```cmd``` is a code block written inline.
         if let Some((code, code_range)) = &inline.only_code
@@ -984,7 +984,18 @@ impl<'a> Walker<'a> {
                 self.recycle(inline.text);
                 Cow::Borrowed(borrowed.trim())
             }
-            None => Cow::Owned(trim_in_place(inline.text)),
+            None => {
+                let assembled = trim_in_place(inline.text);
+                // Markup that reads as it is written (a code span keeps its
+                // backticks) leaves the paragraph as the source has it.
+                match self.text.get(range).map(str::trim) {
+                    Some(written) if written == assembled => {
+                        self.recycle(assembled);
+                        Cow::Borrowed(written)
+                    }
+                    _ => Cow::Owned(assembled),
+                }
+            }
         };
         if let Some(item) = self.innermost_item() {
             if !item.text.is_empty() {
@@ -1024,7 +1035,7 @@ impl<'a> Walker<'a> {
 
     /// The enclosing list items' text joined with ` › `, else the paragraph
     /// just before, else the `<summary>` of the enclosing `<details>`.
-    fn intro_for_code(&mut self) -> Option<DocumentText> {
+    fn intro_for_code(&mut self, code_start: usize) -> Option<DocumentText> {
         let mut parts = self
             .containers
             .iter()
@@ -1041,7 +1052,8 @@ impl<'a> Walker<'a> {
         if let Some(only) = parts.next_if(|item| item.nested_text.trim().is_empty())
             && parts.peek().is_none()
         {
-            return Some(DocumentText::Assembled(Arc::from(only.text.trim())));
+            let window = only.span.start..code_start;
+            return Some(self.written_or_assembled(only.text.trim(), window));
         }
         let mut chain: Option<String> = None;
         for container in &self.containers {
@@ -1074,6 +1086,18 @@ impl<'a> Walker<'a> {
         self.summary
             .as_deref()
             .map(|summary| DocumentText::Assembled(Arc::from(summary)))
+    }
+
+    /// `text` as a stretch of the source when it is written as it reads
+    /// within `window`, else a copy.
+    fn written_or_assembled(&self, text: &str, window: Range<usize>) -> DocumentText {
+        let written = self.text.get(window.clone()).unwrap_or("");
+        match memchr::memmem::find(written.as_bytes(), text.as_bytes()) {
+            Some(at) => {
+                DocumentText::Source(Span::new(window.start + at, window.start + at + text.len()))
+            }
+            None => DocumentText::Assembled(Arc::from(text)),
+        }
     }
 
     /// Where `part`, a stretch of the document's text, is.
@@ -1148,7 +1172,7 @@ impl<'a> Walker<'a> {
         lines: &mut Vec<CodeLine<'a>>,
         span: Span,
     ) {
-        let intro = self.intro_for_code();
+        let intro = self.intro_for_code(span.start);
         self.mark_items_have_code();
         let section = self.current_section();
         let id = self.blocks.push(source, lines);
@@ -1503,6 +1527,31 @@ Run ```kubectl get nodes``` now.
         "#\n\n",
         "\n",
     ];
+
+    /// Intros that read as they are written are read from the source; the
+    /// rest are copies. Either way they read the same.
+    #[test]
+    fn intros_written_as_they_read_are_not_copied() {
+        let text = "Check the logs of `api`:\n\n```bash\nls\n```\n\n1. Restart worker 7:\n\n   ```bash\n   ls\n   ```\n\nRestart **now**:\n\n```bash\nls\n```\n\n- Outer\n  - Inner\n\n    ```bash\n    ls\n    ```\n";
+        let document = parse("x.md", text);
+        let intros: Vec<(&str, bool)> = document
+            .items
+            .iter()
+            .map(|item| {
+                let from_source = matches!(item.intro, Some(DocumentText::Source(_)));
+                (document.intro(item).unwrap_or(""), from_source)
+            })
+            .collect();
+        assert_eq!(
+            intros,
+            [
+                ("Check the logs of `api`:", true),
+                ("Restart worker 7:", true),
+                ("Restart now:", false),
+                ("Outer › Inner", false),
+            ]
+        );
+    }
 
     #[test]
     fn a_handoff_reaches_a_thread_that_parked_waiting_for_it() {
