@@ -28,9 +28,10 @@ pub(crate) fn find_cut(text: &str) -> Option<usize> {
     let mut line_start = start;
     let mut previous_blank = true;
     let mut best: Option<usize> = None;
+    // One search over the text for every line end: a search per line costs more in setting up than in searching.
+    let mut line_ends = memchr::memchr_iter(b'\n', &bytes[start..]).map(|end| start + end + 1);
     while line_start < high {
-        let line_end = memchr::memchr(b'\n', &bytes[line_start..])
-            .map_or(bytes.len(), |end| line_start + end + 1);
+        let line_end = line_ends.next().unwrap_or(bytes.len());
         let line = &bytes[line_start..line_end];
         let blank = is_blank(line);
         if state.is_clear() && previous_blank && line_start >= low && is_atx_heading(line) {
