@@ -4,8 +4,8 @@ use crate::graph_source::GraphSource;
 use crate::{Step, StepKind};
 use compact_str::CompactString;
 use hashbrown::HashTable;
-use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean};
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use runbook_syntax::{Diagnostic, Document, Item, ItemKind, did_you_mean};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -220,17 +220,34 @@ fn join_nonempty(first: Option<&str>, second: &str) -> String {
 }
 
 /// Explicit names first (the `named` steps hold theirs already); everything
-/// else gets an id from its heading.
+/// else gets an id from its heading, checked against the ids handed out
+/// before only when one could be equal ([`generated_ids_may_collide`]).
 ///
 /// A name used twice is reported here, where the second one is met.
 fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnostic>) {
+    assign_ids_checking(steps, named, diagnostics, false);
+}
+
+/// [`assign_ids`]; `always_check` checks every id made against those handed
+/// out before even when none can be equal, so tests can compare.
+fn assign_ids_checking(
+    steps: &mut [Step],
+    named: &[usize],
+    diagnostics: &mut Vec<Diagnostic>,
+    always_check: bool,
+) {
     // Ids are short and there is one lookup per step: a fast hash matters
     // more here than resistance to crafted collisions.
     let hasher = FxBuildHasher;
     let hash = |id: &str| hasher.hash_one(id);
+    let runs = base_runs(steps, named);
+    let names = named.iter().map(|&index| steps[index].id.as_str());
+    let checked = always_check || generated_ids_may_collide(&runs, names);
     // The ids handed out so far, as indices of the steps that hold them, so
-    // the table needs no copy of its own.
-    let mut used: HashTable<usize> = HashTable::with_capacity(steps.len());
+    // the table needs no copy of its own. Made ids join the names only when
+    // they must be checked.
+    let capacity = if checked { steps.len() } else { named.len() };
+    let mut used: HashTable<usize> = HashTable::with_capacity(capacity);
     for &index in named {
         let id = steps[index].id.as_str();
         let id_hash = hash(id);
@@ -241,28 +258,25 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
             }
         }
     }
-    // How many ids each base has handed out. Steps of one section come
-    // together and share a base, so the open section's count is kept aside
-    // and stored when the next section starts.
-    let mut per_base: FxHashMap<String, usize> = FxHashMap::default();
-    let mut open: Option<(Option<SectionId>, String, usize)> = None;
+    // How many ids each base has handed out, stored when its run ends.
+    let mut per_base: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut runs = runs.iter().peekable();
+    let mut open: Option<(&str, usize)> = None;
     let mut candidate = String::new();
     let mut named = named.iter().copied().peekable();
     for index in 0..steps.len() {
         if named.next_if_eq(&index).is_some() {
             continue;
         }
-        let section = steps[index].section;
-        let (_, base, count) = match &mut open {
-            Some(open) if open.0 == section => open,
-            _ => {
-                if let Some((_, base, count)) = open.take() {
-                    per_base.insert(base, count);
-                }
-                let base = base_id(steps[index].source.section_slug(section));
-                let count = per_base.get(&base).copied().unwrap_or(0);
-                open.insert((section, base, count))
+        if let Some((_, base)) = runs.next_if(|(first, _)| *first == index) {
+            if let Some((base, count)) = open.take() {
+                per_base.insert(base, count);
             }
+            open = Some((base, per_base.get(base.as_str()).copied().unwrap_or(0)));
+        }
+        // Every unnamed step is in a run, and the first one starts one.
+        let Some((base, count)) = &mut open else {
+            continue;
         };
         candidate.clear();
         candidate.push_str(base);
@@ -270,21 +284,63 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
             push_suffix(&mut candidate, *count + 1);
         }
         *count += 1;
-        loop {
-            let candidate_hash = hash(&candidate);
-            if used
-                .find(candidate_hash, |&other| steps[other].id == candidate)
-                .is_none()
-            {
-                steps[index].id = CompactString::from(candidate.as_str());
-                used.insert_unique(candidate_hash, index, |&other| hash(&steps[other].id));
-                break;
+        if checked {
+            loop {
+                let candidate_hash = hash(&candidate);
+                if used
+                    .find(candidate_hash, |&other| steps[other].id == candidate)
+                    .is_none()
+                {
+                    used.insert_unique(candidate_hash, index, |&other| hash(&steps[other].id));
+                    break;
+                }
+                *count += 1;
+                candidate.truncate(base.len());
+                push_suffix(&mut candidate, *count);
             }
-            *count += 1;
-            candidate.truncate(base.len());
-            push_suffix(&mut candidate, *count);
+        }
+        steps[index].id = CompactString::from(candidate.as_str());
+    }
+}
+
+/// The runs of steps without a name that share a section, in document
+/// order: the index of each run's first step and the id stem its steps
+/// are numbered from.
+fn base_runs(steps: &[Step], named: &[usize]) -> Vec<(usize, String)> {
+    let mut runs = Vec::new();
+    let mut open_section = None;
+    let mut named = named.iter().copied().peekable();
+    for step in steps {
+        if named.next_if_eq(&step.index).is_some() {
+            continue;
+        }
+        if open_section != Some(step.section) {
+            open_section = Some(step.section);
+            runs.push((step.index, base_id(step.source.section_slug(step.section))));
         }
     }
+    runs
+}
+
+/// Whether an id made from the runs' bases could equal another one, so
+/// each must be checked against those handed out before. Ids made from one base are
+/// numbered apart (`base`, `base-2`, `base-3`…), and since a base never ends
+/// in `-` and digits unless this says so, the number after an id's last `-`
+/// tells its base: two bases give equal ids only when one base is another
+/// followed by `-` and digits. A step's name equals a made id only when it
+/// is a base, or a base followed by `-` and digits.
+fn generated_ids_may_collide<'n>(
+    runs: &[(usize, String)],
+    mut names: impl Iterator<Item = &'n str>,
+) -> bool {
+    let known: FxHashSet<&str> = runs.iter().map(|(_, base)| base.as_str()).collect();
+    let numbered_from_base = |id: &str| {
+        id.rsplit_once('-').is_some_and(|(stem, number)| {
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && known.contains(stem)
+        })
+    };
+    runs.iter().any(|(_, base)| numbered_from_base(base))
+        || names.any(|name| known.contains(name) || numbered_from_base(name))
 }
 
 /// Appends `-{number}`.
@@ -495,6 +551,114 @@ mod tests {
         assert_eq!(base_id(&words), format!("step-{}", "é".repeat(15)));
         let long_ascii = "check-the-database-connection-pool-before-restarting";
         assert_eq!(base_id(long_ascii), "check-the-database-connection-pool");
+    }
+
+    /// Ids made for steps without a name, and whether the graph reported
+    /// a name used twice.
+    fn ids_of(text: &str) -> (Vec<String>, bool) {
+        let graph = StepGraph::build(&runbook_syntax::parse("x.md", text));
+        let ids = graph.steps.iter().map(|step| step.id.to_string()).collect();
+        (
+            ids,
+            graph.diagnostics.iter().any(|d| d.code == "duplicate-name"),
+        )
+    }
+
+    #[test]
+    fn ids_stay_unique_when_headings_and_names_read_like_numbered_ids() {
+        let block = |name: &str| match name {
+            "" => "```bash\nls\n```\n\n".to_string(),
+            name => format!("```bash {{name={name}}}\nls\n```\n\n"),
+        };
+        let text = [
+            "## Deploy\n\n".to_string(),
+            block(""),
+            block(""),
+            "## Deploy 2\n\n".to_string(),
+            block(""),
+            "## Check\n\n".to_string(),
+            block("check-2"),
+            block(""),
+            block(""),
+            "## Plain\n\n".to_string(),
+            block(""),
+            block(""),
+            "## Deploy\n\n".to_string(),
+            block(""),
+        ]
+        .concat();
+        let (ids, duplicates) = ids_of(&text);
+        assert!(!duplicates);
+        assert_eq!(
+            ids,
+            [
+                "deploy",
+                "deploy-2",
+                "deploy-2-2",
+                "check-2",
+                "check",
+                "check-3",
+                "plain",
+                "plain-2",
+                "deploy-3",
+            ]
+        );
+        let plain = "## A\n\n```bash\nls\n```\n\n```bash\nls\n```\n\n## B\n\n```bash\nls\n```\n\n## A\n\n```bash\nls\n```\n";
+        assert_eq!(ids_of(plain).0, ["a", "a-2", "b", "a-3"]);
+    }
+
+    /// Headings and names that make or avoid every kind of equal id.
+    const HEADINGS: &[&str] = &[
+        "Deploy",
+        "Deploy 2",
+        "Deploy 2 3",
+        "Step",
+        "2",
+        "Check",
+        "Check 10",
+    ];
+    const NAMES: &[&str] = &[
+        "", "", "", "deploy", "deploy-2", "deploy-3", "check-2", "step", "2-2", "other",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Ids made without checking each against the others (when the
+        /// bases and names show none can be equal) are those checking makes.
+        #[test]
+        fn ids_made_unchecked_are_those_checking_makes(
+            sections in proptest::collection::vec(
+                (0..HEADINGS.len(), proptest::collection::vec(0..NAMES.len(), 1..4)),
+                1..8,
+            ),
+        ) {
+            let mut text = String::new();
+            for (heading, names) in sections {
+                text.push_str(&format!("## {}\n\n", HEADINGS[heading]));
+                for name in names {
+                    match NAMES[name] {
+                        "" => text.push_str("```bash\nls\n```\n\n"),
+                        name => text.push_str(&format!("```bash {{name={name}}}\nls\n```\n\n")),
+                    }
+                }
+            }
+            let document = runbook_syntax::parse("x.md", &text);
+            let graph = StepGraph::build(&document);
+            let BuiltSteps { mut steps, named, .. } = build_steps(&document);
+            assign_ids_checking(&mut steps, &named, &mut Vec::new(), true);
+            let checked: Vec<&str> = steps.iter().map(|step| step.id.as_str()).collect();
+            let made: Vec<&str> = graph.steps.iter().map(|step| step.id.as_str()).collect();
+            proptest::prop_assert_eq!(&made, &checked, "{}", text);
+            let unnamed: Vec<&str> = graph
+                .steps
+                .iter()
+                .filter(|step| step.name().is_none())
+                .map(|step| step.id.as_str())
+                .collect();
+            for id in &unnamed {
+                proptest::prop_assert_eq!(made.iter().filter(|other| *other == id).count(), 1, "{}", text);
+            }
+        }
     }
 
     #[test]
