@@ -7,6 +7,7 @@ use crate::known_commands::{is_known_command, is_shell_language};
 use crate::shell_scan::is_identifier;
 use crate::{Diagnostic, Span, Spanned};
 use serde::Serialize;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -22,7 +23,8 @@ pub struct RawAttribute<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FenceInfo<'a> {
     pub lang: Option<Spanned<&'a str>>,
-    pub attributes: Vec<RawAttribute<'a>>,
+    /// Inline up to four: fences seldom hold more, so reading one allocates nothing.
+    pub attributes: SmallVec<[RawAttribute<'a>; 4]>,
     /// A command written on the fence line itself: ```` ```bash docker ps ````.
     pub command: Option<Spanned<&'a str>>,
 }
@@ -292,7 +294,7 @@ fn matching_close_brace(text: &str) -> Option<usize> {
 fn parse_json_attributes(
     json: &str,
     span: Span,
-    out: &mut Vec<RawAttribute<'_>>,
+    out: &mut SmallVec<[RawAttribute<'_>; 4]>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let offset = span.start;
@@ -337,7 +339,7 @@ fn parse_json_attributes(
 fn parse_key_values<'a>(
     text: &'a str,
     offset: usize,
-    out: &mut Vec<RawAttribute<'a>>,
+    out: &mut SmallVec<[RawAttribute<'a>; 4]>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let bytes = text.as_bytes();

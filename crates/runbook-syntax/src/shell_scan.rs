@@ -11,6 +11,7 @@
 //! at the end of the text.
 
 use crate::Span;
+use smallvec::{SmallVec, smallvec};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -355,7 +356,8 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    frames: Vec<Frame<'a>>,
+    // Nesting is shallow: the frames of most scans fit inline, with no allocation per scan.
+    frames: SmallVec<[Frame<'a>; 4]>,
     pending_heredocs: Vec<PendingHeredoc>,
     /// A `|`, `&&`, `||` or `\` ended the previous line, so the next line continues it.
     continues: bool,
@@ -378,7 +380,7 @@ impl<'a> Scanner<'a> {
             text,
             bytes: text.as_bytes(),
             pos: 0,
-            frames: vec![Frame::Command(CommandFrame::new(Terminator::EndOfText))],
+            frames: smallvec![Frame::Command(CommandFrame::new(Terminator::EndOfText))],
             pending_heredocs: Vec::new(),
             continues: false,
             out: BorrowedScan::default(),
