@@ -1,4 +1,5 @@
 use crate::Span;
+use crate::text_lines::lines_with_newlines;
 use serde::Serialize;
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -93,7 +94,7 @@ impl Script {
     }
 
     pub fn is_blank(&self) -> bool {
-        self.text.lines().all(|line| {
+        lines_with_newlines(&self.text).all(|line| {
             let line = line.trim();
             line.is_empty() || line.starts_with('#')
         })

@@ -18,6 +18,7 @@ use crate::block_content::{
 };
 use crate::known_commands::{is_known_command, is_shell_language, is_transcript_language};
 use crate::shell_scan::{self, is_identifier};
+use crate::text_lines::lines_with_newlines;
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -575,8 +576,7 @@ fn shell_like_scanned<L: LineText>(
     // needs no scan. Untagged blocks always do: they count their top-level lines.
     let could_set_aside = always_scan
         || lang.is_none()
-        || text
-            .split_inclusive('\n')
+        || lines_with_newlines(text)
             .filter_map(line_content)
             .any(|line| !matches!(fresh_line(line, true), FreshLine::Shell));
     // Only the line structure is needed here; the step graph scans the

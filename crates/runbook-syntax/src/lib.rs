@@ -16,6 +16,7 @@ mod parser;
 pub mod shell_scan;
 mod source_file;
 mod span;
+mod text_lines;
 mod two_cores;
 
 pub use attributes::{

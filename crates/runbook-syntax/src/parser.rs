@@ -16,6 +16,7 @@ use crate::document::{
 };
 use crate::front_matter::{FrontMatter, parse_toml, parse_yaml};
 use crate::known_commands::{is_known_command, is_shell_language};
+use crate::text_lines::lines_with_newlines;
 use crate::{Diagnostic, SourceFile, Span, second_core_available};
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, MetadataBlockKind, Options, Parser, Tag, TagEnd,
@@ -910,7 +911,7 @@ impl<'a> Walker<'a> {
             let mut offset = range.start;
             // Where `piece` starts in `text`, to borrow the same bytes from the source.
             let mut position = 0;
-            for piece in text.split_inclusive('\n') {
+            for piece in lines_with_newlines(&text) {
                 let terminated = piece.ends_with('\n');
                 let line = piece.trim_end_matches('\n').trim_end_matches('\r');
                 // pulldown-cmark may split one line over several text events (e.g. at `\r\n`).
