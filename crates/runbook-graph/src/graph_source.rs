@@ -2,7 +2,7 @@
 //! paths of its sections and the analysis of its scripts.
 
 use crate::step_analysis::{GraphAnalysis, StepAnalysis};
-use runbook_syntax::{Document, Item, Section, SectionId};
+use runbook_syntax::{CodeBlock, Document, Item, Section, SectionId};
 use std::sync::{Arc, OnceLock};
 
 pub(crate) struct GraphSource {
@@ -31,6 +31,11 @@ impl GraphSource {
 
     pub(crate) fn items(&self) -> &[Item] {
         &self.items
+    }
+
+    /// The body of `code`, one of the items' blocks.
+    pub(crate) fn body<'s>(&'s self, code: &'s CodeBlock) -> &'s str {
+        code.body_in(&self.text)
     }
 
     /// The prose that introduces `item`.

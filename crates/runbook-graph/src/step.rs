@@ -133,7 +133,7 @@ impl Step {
     pub fn body(&self) -> Option<&str> {
         match &self.item().kind {
             ItemKind::Code(code) if matches!(self.kind, StepKind::Context | StepKind::Manual) => {
-                Some(code.body())
+                Some(self.source.body(code))
             }
             _ => None,
         }

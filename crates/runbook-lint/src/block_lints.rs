@@ -49,8 +49,8 @@ pub fn context_looks_runnable(document: &Document, graph: &StepGraph, out: &mut 
         if !(plain || data_language) || code.attributes.runner.is_some() {
             continue;
         }
-        let lines: Vec<&str> = code
-            .body()
+        let lines: Vec<&str> = document
+            .body(code)
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
@@ -74,7 +74,7 @@ pub fn context_looks_runnable(document: &Document, graph: &StepGraph, out: &mut 
         let span = code
             .info_span
             .filter(|_| code.lang.is_some())
-            .unwrap_or_else(|| first_line(code));
+            .unwrap_or_else(|| first_line(document, code));
         out.push(
             Diagnostic::warning(
                 CONTEXT_LOOKS_RUNNABLE,
@@ -86,8 +86,8 @@ pub fn context_looks_runnable(document: &Document, graph: &StepGraph, out: &mut 
     }
 }
 
-fn first_line(code: &CodeBlock) -> Span {
-    let length = code.body().split('\n').next().unwrap_or("").len();
+fn first_line(document: &Document, code: &CodeBlock) -> Span {
+    let length = document.body(code).split('\n').next().unwrap_or("").len();
     Span::new(code.body_span.start, code.body_span.start + length)
 }
 

@@ -10,7 +10,7 @@
 use crate::attributes::{StepAttributes, parse_fence_info};
 use crate::block_content::{BlockClass, LineText, Script};
 use crate::classify::Classifier;
-use crate::document::{CodeBlock, FenceKind};
+use crate::document::{CodeBlock, DocumentText, FenceKind};
 use crate::{Diagnostic, Span, second_core_available};
 use pulldown_cmark::CowStr;
 use std::borrow::Cow;
@@ -401,7 +401,10 @@ fn classify_block(
         .script
         .as_ref()
         .is_some_and(|script| script.text.strip_suffix('\n') == Some(body_text));
-    let body = (!body_is_script).then(|| Arc::from(body_text));
+    let body = (!body_is_script).then(|| match reader.text.get(body_span.to_range()) {
+        Some(written) if written == body_text => DocumentText::Source(body_span),
+        _ => DocumentText::Assembled(Arc::from(body_text)),
+    });
     Some(Box::new(CodeBlock {
         fence,
         lang,

@@ -29,6 +29,11 @@ impl Document {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// A code block's body, see [`CodeBlock::body_in`].
+    pub fn body<'d>(&'d self, code: &'d CodeBlock) -> &'d str {
+        code.body_in(self.source.text())
+    }
+
     /// The prose that introduces `item`.
     pub fn intro<'d>(&'d self, item: &'d Item) -> Option<&'d str> {
         item.intro_in(self.source.text())
@@ -136,20 +141,22 @@ pub struct CodeBlock {
     pub lang: Option<Arc<str>>,
     pub info_span: Option<Span>,
     pub attributes: Arc<StepAttributes>,
-    /// The block's lines joined with `\n`, see [`CodeBlock::body`]; `None`
-    /// when that is the script's text without its last newline (most
-    /// runnable blocks), so the text is held once.
-    pub(crate) body: Option<Arc<str>>,
+    /// The block's lines joined with `\n`, see [`CodeBlock::body_in`];
+    /// `None` when that is the script's text without its last newline (most
+    /// runnable blocks), so the text is held once. A fence whose lines are
+    /// written as they read (no indentation or `\r` removed) is a span.
+    pub(crate) body: Option<DocumentText>,
     pub body_span: Span,
     pub content: BlockContent,
 }
 
 impl CodeBlock {
     /// The block's lines joined with `\n`, as written inside the fence
-    /// (indentation of the enclosing list or quote removed).
-    pub fn body(&self) -> &str {
+    /// (indentation of the enclosing list or quote removed), given the
+    /// source of its document; [`Document::body`] reads it from its own.
+    pub fn body_in<'c>(&'c self, source: &'c str) -> &'c str {
         match (&self.body, &self.content.script) {
-            (Some(body), _) => body,
+            (Some(body), _) => body.read(source),
             (None, Some(script)) => script.text.strip_suffix('\n').unwrap_or(&script.text),
             (None, None) => "",
         }

@@ -1444,30 +1444,50 @@ Run ```kubectl get nodes``` now.
 
 "#;
 
-    /// A block that runs every line keeps its text once, in its script; the
-    /// body reads the same either way.
+    /// A block that runs every line keeps its text once, in its script; any
+    /// other reads it from the source when its lines are written as they
+    /// read, else keeps a copy. The body reads the same every way.
     #[test]
     fn bodies_read_the_same_whether_held_apart_or_in_the_script() {
-        let text = "```bash\necho one\n  echo two\n```\n\n```console\n$ ls\nfile\n```\n\n```yaml\na: 1\n```\n\n```sql {runner=psql}\nSELECT 1;\n```\n\n- x\n\n  ```bash\n  echo three\n  ```\n";
+        let text = "```bash\necho one\n  echo two\n```\n\n```console\n$ ls\nfile\n```\n\n```yaml\na: 1\n```\n\n```sql {runner=psql}\nSELECT 1;\n```\n\n- x\n\n  ```bash\n  echo three\n  ```\n\n- y\n\n  ```yaml\n  b: 2\n  c: 3\n  ```\n";
         let document = parse("x.md", text);
-        let bodies: Vec<(&str, bool)> = document
+        let bodies: Vec<(&str, &str)> = document
             .items
             .iter()
             .filter_map(|item| match &item.kind {
-                ItemKind::Code(code) => Some((code.body(), code.body.is_none())),
+                ItemKind::Code(code) => Some((
+                    document.body(code),
+                    match &code.body {
+                        None => "script",
+                        Some(DocumentText::Source(_)) => "source",
+                        Some(DocumentText::Assembled(_)) => "copy",
+                    },
+                )),
                 _ => None,
             })
             .collect();
         assert_eq!(
             bodies,
             [
-                ("echo one\n  echo two", true),
-                ("$ ls\nfile", false),
-                ("a: 1", false),
-                ("SELECT 1;", false),
-                ("echo three", true),
+                ("echo one\n  echo two", "script"),
+                ("$ ls\nfile", "source"),
+                ("a: 1", "source"),
+                ("SELECT 1;", "source"),
+                ("echo three", "script"),
+                ("b: 2\nc: 3", "copy"),
             ]
         );
+        let crlf = parse("x.md", &text.replace('\n', "\r\n"));
+        let crlf_bodies: Vec<&str> = crlf
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Code(code) => Some(crlf.body(code)),
+                _ => None,
+            })
+            .collect();
+        let bodies: Vec<&str> = bodies.iter().map(|(body, _)| *body).collect();
+        assert_eq!(crlf_bodies, bodies);
     }
 
     /// A paragraph of one piece of the source is borrowed, one of several
