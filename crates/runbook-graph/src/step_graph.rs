@@ -4,7 +4,7 @@ use crate::graph_source::GraphSource;
 use crate::{Step, StepKind};
 use compact_str::CompactString;
 use hashbrown::HashTable;
-use runbook_syntax::{Diagnostic, Document, Item, ItemKind, did_you_mean};
+use runbook_syntax::{Diagnostic, Document, Item, ItemKind, SectionId, did_you_mean};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
@@ -26,10 +26,11 @@ impl StepGraph {
         let BuiltSteps {
             mut steps,
             named,
+            runs,
             any_needs,
         } = build_steps(document);
         let mut diagnostics = Vec::new();
-        assign_ids(&mut steps, &named, &mut diagnostics);
+        assign_ids(&mut steps, &named, &runs, &mut diagnostics);
         let needs = match any_needs {
             true => resolve_needs(&steps, &mut diagnostics),
             false => vec![Vec::new(); steps.len()],
@@ -117,14 +118,29 @@ struct BuiltSteps {
     steps: Vec<Step>,
     /// The steps with a `name` attribute, in order: their ids are their names.
     named: Vec<usize>,
+    /// The runs of steps without a name that share a section, in order:
+    /// their ids are numbered from the run's base.
+    runs: Vec<BaseRun>,
     /// Whether any step has a `needs` attribute.
     any_needs: bool,
+}
+
+/// Steps without a name, one after another (named steps between them
+/// aside) in one section.
+struct BaseRun {
+    first: usize,
+    section: Option<SectionId>,
+    /// The id stem, from the section's heading.
+    base: String,
 }
 
 impl BuiltSteps {
     fn append(&mut self, mut later: BuiltSteps) {
         self.steps.append(&mut later.steps);
         self.named.append(&mut later.named);
+        // A run going on over the join is counted on from where its first
+        // part left off, as two runs of one base are.
+        self.runs.append(&mut later.runs);
         self.any_needs |= later.any_needs;
     }
 }
@@ -188,11 +204,29 @@ fn build_some_steps(
             joined_instruction: None,
             source: handles.pop().unwrap_or_else(|| source.clone()),
         };
-        if let ItemKind::Code(code) = &item.kind {
-            if let Some(name) = &code.attributes.name {
+        let name = match &item.kind {
+            ItemKind::Code(code) => code.attributes.name.as_ref(),
+            _ => None,
+        };
+        match name {
+            Some(name) => {
                 step.id = CompactString::from(name.value.as_str());
                 built.named.push(index);
             }
+            None if built
+                .runs
+                .last()
+                .is_none_or(|run| run.section != item.section) =>
+            {
+                built.runs.push(BaseRun {
+                    first: index,
+                    section: item.section,
+                    base: base_id(source.section_slug(item.section)),
+                });
+            }
+            None => {}
+        }
+        if let ItemKind::Code(code) = &item.kind {
             built.any_needs |= !code.attributes.needs.is_empty();
             if kind == StepKind::Manual {
                 let lines: Vec<&str> = code
@@ -224,8 +258,13 @@ fn join_nonempty(first: Option<&str>, second: &str) -> String {
 /// before only when one could be equal ([`generated_ids_may_collide`]).
 ///
 /// A name used twice is reported here, where the second one is met.
-fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnostic>) {
-    assign_ids_checking(steps, named, diagnostics, false);
+fn assign_ids(
+    steps: &mut [Step],
+    named: &[usize],
+    runs: &[BaseRun],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    assign_ids_checking(steps, named, runs, diagnostics, false);
 }
 
 /// [`assign_ids`]; `always_check` checks every id made against those handed
@@ -233,6 +272,7 @@ fn assign_ids(steps: &mut [Step], named: &[usize], diagnostics: &mut Vec<Diagnos
 fn assign_ids_checking(
     steps: &mut [Step],
     named: &[usize],
+    runs: &[BaseRun],
     diagnostics: &mut Vec<Diagnostic>,
     always_check: bool,
 ) {
@@ -240,9 +280,8 @@ fn assign_ids_checking(
     // more here than resistance to crafted collisions.
     let hasher = FxBuildHasher;
     let hash = |id: &str| hasher.hash_one(id);
-    let runs = base_runs(steps, named);
     let names = named.iter().map(|&index| steps[index].id.as_str());
-    let checked = always_check || generated_ids_may_collide(&runs, names);
+    let checked = always_check || generated_ids_may_collide(runs, names);
     // The ids handed out so far, as indices of the steps that hold them, so
     // the table needs no copy of its own. Made ids join the names only when
     // they must be checked.
@@ -268,11 +307,12 @@ fn assign_ids_checking(
         if named.next_if_eq(&index).is_some() {
             continue;
         }
-        if let Some((_, base)) = runs.next_if(|(first, _)| *first == index) {
+        if let Some(run) = runs.next_if(|run| run.first == index) {
             if let Some((base, count)) = open.take() {
                 per_base.insert(base, count);
             }
-            open = Some((base, per_base.get(base.as_str()).copied().unwrap_or(0)));
+            let base = run.base.as_str();
+            open = Some((base, per_base.get(base).copied().unwrap_or(0)));
         }
         // Every unnamed step is in a run, and the first one starts one.
         let Some((base, count)) = &mut open else {
@@ -303,25 +343,6 @@ fn assign_ids_checking(
     }
 }
 
-/// The runs of steps without a name that share a section, in document
-/// order: the index of each run's first step and the id stem its steps
-/// are numbered from.
-fn base_runs(steps: &[Step], named: &[usize]) -> Vec<(usize, String)> {
-    let mut runs = Vec::new();
-    let mut open_section = None;
-    let mut named = named.iter().copied().peekable();
-    for step in steps {
-        if named.next_if_eq(&step.index).is_some() {
-            continue;
-        }
-        if open_section != Some(step.section) {
-            open_section = Some(step.section);
-            runs.push((step.index, base_id(step.source.section_slug(step.section))));
-        }
-    }
-    runs
-}
-
 /// Whether an id made from the runs' bases could equal another one, so
 /// each must be checked against those handed out before. Ids made from one base are
 /// numbered apart (`base`, `base-2`, `base-3`…), and since a base never ends
@@ -330,16 +351,16 @@ fn base_runs(steps: &[Step], named: &[usize]) -> Vec<(usize, String)> {
 /// followed by `-` and digits. A step's name equals a made id only when it
 /// is a base, or a base followed by `-` and digits.
 fn generated_ids_may_collide<'n>(
-    runs: &[(usize, String)],
+    runs: &[BaseRun],
     mut names: impl Iterator<Item = &'n str>,
 ) -> bool {
-    let known: FxHashSet<&str> = runs.iter().map(|(_, base)| base.as_str()).collect();
+    let known: FxHashSet<&str> = runs.iter().map(|run| run.base.as_str()).collect();
     let numbered_from_base = |id: &str| {
         id.rsplit_once('-').is_some_and(|(stem, number)| {
             !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && known.contains(stem)
         })
     };
-    runs.iter().any(|(_, base)| numbered_from_base(base))
+    runs.iter().any(|run| numbered_from_base(&run.base))
         || names.any(|name| known.contains(name) || numbered_from_base(name))
 }
 
@@ -607,6 +628,46 @@ mod tests {
         assert_eq!(ids_of(plain).0, ["a", "a-2", "b", "a-3"]);
     }
 
+    /// A document large enough to be built on two threads, with a run of
+    /// one section going on over the middle and bases met again later, gets
+    /// the ids one pass over its steps in order gives.
+    #[test]
+    fn ids_of_steps_built_on_two_threads_are_numbered_in_document_order() {
+        let mut text = String::new();
+        for section in 0..6 {
+            let heading = ["Alpha", "Beta", "Alpha"][section % 3];
+            text.push_str(&format!("## {heading}\n\n"));
+            for step in 0..(PARALLEL_STEPS / 2) {
+                match step % 7 {
+                    3 => {
+                        text.push_str(&format!("```bash {{name=n-{section}-{step}}}\nls\n```\n\n"))
+                    }
+                    _ => text.push_str("```bash\nls\n```\n\n"),
+                }
+            }
+        }
+        let document = runbook_syntax::parse("x.md", &text);
+        let graph = StepGraph::build(&document);
+        assert!(graph.steps.len() >= PARALLEL_STEPS * 2);
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for step in &graph.steps {
+            let expected = match step.name() {
+                Some(name) => name.value.clone(),
+                None => {
+                    let section = step.section.map(|id| document.sections[id.0].slug.as_str());
+                    let base = base_id(section.unwrap_or(""));
+                    let count = counts.entry(base.clone()).or_default();
+                    *count += 1;
+                    match *count {
+                        1 => base,
+                        count => format!("{base}-{count}"),
+                    }
+                }
+            };
+            assert_eq!(step.id, expected, "step {}", step.index);
+        }
+    }
+
     /// Headings and names that make or avoid every kind of equal id.
     const HEADINGS: &[&str] = &[
         "Deploy",
@@ -644,8 +705,8 @@ mod tests {
             }
             let document = runbook_syntax::parse("x.md", &text);
             let graph = StepGraph::build(&document);
-            let BuiltSteps { mut steps, named, .. } = build_steps(&document);
-            assign_ids_checking(&mut steps, &named, &mut Vec::new(), true);
+            let BuiltSteps { mut steps, named, runs, .. } = build_steps(&document);
+            assign_ids_checking(&mut steps, &named, &runs, &mut Vec::new(), true);
             let checked: Vec<&str> = steps.iter().map(|step| step.id.as_str()).collect();
             let made: Vec<&str> = graph.steps.iter().map(|step| step.id.as_str()).collect();
             proptest::prop_assert_eq!(&made, &checked, "{}", text);
