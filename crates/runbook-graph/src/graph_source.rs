@@ -2,7 +2,7 @@
 //! paths of its sections and the analysis of its scripts.
 
 use crate::step_analysis::{GraphAnalysis, StepAnalysis};
-use runbook_syntax::{CodeBlock, Document, Item, Section, SectionId};
+use runbook_syntax::{CodeBlock, Document, DocumentText, Item, Section, SectionId};
 use std::sync::{Arc, OnceLock};
 
 pub(crate) struct GraphSource {
@@ -31,6 +31,11 @@ impl GraphSource {
 
     pub(crate) fn items(&self) -> &[Item] {
         &self.items
+    }
+
+    /// Text of the document: a span of its source, or a copy.
+    pub(crate) fn text<'s>(&'s self, text: &'s DocumentText) -> &'s str {
+        text.read(&self.text)
     }
 
     /// The body of `code`, one of the items' blocks.

@@ -115,8 +115,8 @@ impl Step {
         }
         let item = self.item();
         match &item.kind {
-            ItemKind::Task(task) => Some(&task.text),
-            ItemKind::Instruction(instruction) => Some(&instruction.text),
+            ItemKind::Task(task) => Some(self.source.text(&task.text)),
+            ItemKind::Instruction(instruction) => Some(self.source.text(&instruction.text)),
             ItemKind::Code(_) => self.source.intro(item),
         }
     }

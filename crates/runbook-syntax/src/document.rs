@@ -29,6 +29,11 @@ impl Document {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Text of this document: a span of its source, or a copy.
+    pub fn text<'d>(&'d self, text: &'d DocumentText) -> &'d str {
+        text.read(self.source.text())
+    }
+
     /// A code block's body, see [`CodeBlock::body_in`].
     pub fn body<'d>(&'d self, code: &'d CodeBlock) -> &'d str {
         code.body_in(self.source.text())
@@ -165,12 +170,14 @@ impl CodeBlock {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskItem {
-    pub text: Arc<str>,
+    /// What to check; read it with [`Document::text`].
+    pub text: DocumentText,
     pub checked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstructionItem {
-    pub text: Arc<str>,
+    /// What to do; read it with [`Document::text`].
+    pub text: DocumentText,
     pub number: Option<u64>,
 }

@@ -410,11 +410,11 @@ fn place_blocks(
             for line in std::mem::take(&mut code.content.manual_lines) {
                 let kind = match line.kind {
                     ManualLineKind::Checklist => ItemKind::Task(TaskItem {
-                        text: line.text.into(),
+                        text: DocumentText::Assembled(line.text.into()),
                         checked: line.checked,
                     }),
                     ManualLineKind::Instruction => ItemKind::Instruction(InstructionItem {
-                        text: line.text.into(),
+                        text: DocumentText::Assembled(line.text.into()),
                         number: None,
                     }),
                 };
@@ -1208,14 +1208,15 @@ impl<'a> Walker<'a> {
             && item.link_text_len + 4 >= item.text.trim().len()
             && item.nested_text.is_empty();
         let section = self.current_section();
+        let within_item = item.span.start..item.span.end;
         let kind = if let Some(checked) = item.task {
             ItemKind::Task(TaskItem {
-                text: Arc::from(&*text),
+                text: self.written_or_assembled(&text, within_item),
                 checked,
             })
         } else if item.ordered && !only_link && !text.trim().is_empty() {
             ItemKind::Instruction(InstructionItem {
-                text: Arc::from(&*text),
+                text: self.written_or_assembled(&text, within_item),
                 number: item.number,
             })
         } else {
@@ -1570,6 +1571,35 @@ Run ```kubectl get nodes``` now.
                 ("Restart worker 7:", true),
                 ("Restart now:", false),
                 ("Outer › Inner", false),
+            ]
+        );
+    }
+
+    /// Checklist items and numbered instructions are read from the source
+    /// like intros when written as they read.
+    #[test]
+    fn tasks_and_instructions_written_as_they_read_are_not_copied() {
+        let text = "- [ ] Confirm worker 7 is healthy\n- [x] Page **the** owner\n\n1. Open the dashboard\n2. Check `api`\n";
+        let document = parse("x.md", text);
+        let texts: Vec<(&str, bool)> = document
+            .items
+            .iter()
+            .map(|item| {
+                let text = match &item.kind {
+                    ItemKind::Task(task) => &task.text,
+                    ItemKind::Instruction(instruction) => &instruction.text,
+                    ItemKind::Code(_) => panic!("no code here"),
+                };
+                (document.text(text), matches!(text, DocumentText::Source(_)))
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("Confirm worker 7 is healthy", true),
+                ("Page the owner", false),
+                ("Open the dashboard", true),
+                ("Check `api`", true),
             ]
         );
     }

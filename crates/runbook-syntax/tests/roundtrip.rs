@@ -122,7 +122,7 @@ proptest! {
 
         let tasks: Vec<(String, bool)> = blocks.iter().filter_map(|b| match b { Block::Task { text, checked } => Some((text.clone(), *checked)), _ => None }).collect();
         let parsed_tasks: Vec<(String, bool)> = document.items.iter().filter_map(|item| match &item.kind {
-            ItemKind::Task(task) => Some((task.text.to_string(), task.checked)),
+            ItemKind::Task(task) => Some((document.text(&task.text).to_string(), task.checked)),
             _ => None,
         }).collect();
         prop_assert_eq!(tasks, parsed_tasks);
