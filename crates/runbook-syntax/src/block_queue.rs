@@ -77,6 +77,30 @@ pub(crate) struct Classified {
     /// `None` for a block with nothing in it. Boxed here, on the thread
     /// that classified it, so putting it in place moves only a pointer.
     pub(crate) block: Option<Box<CodeBlock>>,
+    /// What the block adds to the items, worked out here while the block
+    /// is at hand: placing the blocks then need not look into each.
+    pub(crate) kept: Option<Kept>,
+}
+
+/// What a classified block adds to the items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    Code,
+    /// One manual item per line: a fence of checklist or instruction lines
+    /// with no attributes.
+    Manual(usize),
+}
+
+impl Kept {
+    fn of(block: &CodeBlock) -> Kept {
+        if block.content.class == BlockClass::Manual
+            && *block.attributes == StepAttributes::default()
+        {
+            Kept::Manual(block.content.manual_lines.len())
+        } else {
+            Kept::Code
+        }
+    }
 }
 
 /// What one thread keeps from block to block.
@@ -346,6 +370,7 @@ fn read_block<'a>(
     }
     Classified {
         diagnostics,
+        kept: lines.as_deref().map(Kept::of),
         block: lines,
     }
 }

@@ -4,9 +4,10 @@
 //! read and classified by [`BlockQueue`] (on a second thread for large
 //! files); the walk holds their places and [`place_blocks`] fills them in.
 
-use crate::attributes::StepAttributes;
-use crate::block_content::{BlockClass, ManualLineKind};
-use crate::block_queue::{BlockQueue, BlockSource, Classified, CodeLine, Worker, start_worker};
+use crate::block_content::ManualLineKind;
+use crate::block_queue::{
+    BlockQueue, BlockSource, Classified, CodeLine, Kept, Worker, start_worker,
+};
 use crate::chunk_split::{
     TopLevelBlock, content_end_before, cut_confirmed, find_cut, may_define_references,
 };
@@ -324,18 +325,14 @@ fn place_blocks(
         let Slot::Block(block) = slot else {
             return None;
         };
-        let done = classified.get(block.id)?.as_ref()?.block.as_ref()?;
-        let manual = done.content.class == BlockClass::Manual
-            && *done.attributes == StepAttributes::default();
-        Some(match manual {
-            true => Kept::Manual(done.content.manual_lines.len()),
-            false => Kept::Code,
-        })
+        classified.get(block.id)?.as_ref()?.kept
     };
     // An expected-output comment after an empty block belongs to the code
     // block before it, as if the empty one were not there.
     for index in 0..slots.len() {
-        if content_of(&slots[index], &classified).is_some() {
+        let has_output =
+            matches!(&slots[index], Slot::Block(block) if block.expected_output.is_some());
+        if !has_output || content_of(&slots[index], &classified).is_some() {
             continue;
         }
         let Slot::Block(block) = &mut slots[index] else {
@@ -389,6 +386,7 @@ fn place_blocks(
         let Some(Classified {
             diagnostics: found,
             block: done,
+            kept,
         }) = classified.get_mut(block.id).and_then(Option::take)
         else {
             continue;
@@ -405,8 +403,7 @@ fn place_blocks(
         let Some(mut code) = done else {
             continue;
         };
-        if code.content.class == BlockClass::Manual && *code.attributes == StepAttributes::default()
-        {
+        if let Some(Kept::Manual(_)) = kept {
             for line in std::mem::take(&mut code.content.manual_lines) {
                 let kind = match line.kind {
                     ManualLineKind::Checklist => ItemKind::Task(TaskItem {
@@ -442,13 +439,6 @@ fn place_blocks(
     }
     diagnostics.extend(walk_diagnostics);
     (items, diagnostics)
-}
-
-/// What a classified block adds to the items.
-enum Kept {
-    Code,
-    /// One manual item per line.
-    Manual(usize),
 }
 
 /// The pulldown-cmark options runbooks are parsed with.
