@@ -343,13 +343,13 @@ fn assign_ids_checking(
     }
 }
 
-/// Whether an id made from the runs' bases could equal another one, so
-/// each must be checked against those handed out before. Ids made from one base are
-/// numbered apart (`base`, `base-2`, `base-3`…), and since a base never ends
-/// in `-` and digits unless this says so, the number after an id's last `-`
-/// tells its base: two bases give equal ids only when one base is another
-/// followed by `-` and digits. A step's name equals a made id only when it
-/// is a base, or a base followed by `-` and digits.
+/// Whether an id made from the runs' bases could equal another id, so each
+/// must be checked against those handed out before. Ids made from one base
+/// are numbered apart (`base`, `base-2`, `base-3`…). An id made from a base
+/// ends in `-` and a number only when it has a suffix, unless the base
+/// itself does; so when no base is another base followed by `-` and digits,
+/// two bases never make equal ids, and a name equals a made id only when it
+/// is a base or a base followed by `-` and digits.
 fn generated_ids_may_collide<'n>(
     runs: &[BaseRun],
     mut names: impl Iterator<Item = &'n str>,
