@@ -28,7 +28,8 @@ pub(crate) fn find_cut(text: &str) -> Option<usize> {
     let mut line_start = start;
     let mut previous_blank = true;
     let mut best: Option<usize> = None;
-    // One search over the text for every line end: a search per line costs more in setting up than in searching.
+    // One search over the text for every line end: a search per line costs
+    // more in setting up than in searching.
     let mut line_ends = memchr::memchr_iter(b'\n', &bytes[start..]).map(|end| start + end + 1);
     while line_start < high {
         let line_end = line_ends.next().unwrap_or(bytes.len());
